@@ -1,0 +1,117 @@
+// Starts the real Rollcall server binary on a free port with a fresh SQLite file, and real
+// headless Chromium. Used by every browser test.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const here = new URL('.', import.meta.url).pathname;
+export const screenshotDir = resolve(here, '..', 'screenshots');
+
+async function freePort() {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+}
+
+/** A running server; `restart()` stops and starts the same database on the same port. */
+export async function startServer(extraEnv = {}) {
+  const bin = process.env.ROLLCALL_BIN;
+  const siteRoot = process.env.ROLLCALL_SITE_ROOT;
+  if (!bin || !siteRoot) throw new Error('ROLLCALL_BIN and ROLLCALL_SITE_ROOT must be set (scripts/test does)');
+  const dir = mkdtempSync(join(tmpdir(), 'rollcall-e2e-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    DATABASE_URL: `sqlite:${join(dir, 'rollcall.db')}`,
+    ROLLCALL_ADDR: `127.0.0.1:${port}`,
+    ROLLCALL_PUBLIC_URL: base,
+    ROLLCALL_LOGIN_PER_MINUTE: '1000',
+    LEPTOS_SITE_ROOT: siteRoot,
+    LEPTOS_OUTPUT_NAME: 'rollcall',
+    LEPTOS_ENV: 'PROD',
+    RUST_LOG: 'warn',
+    ...extraEnv,
+  };
+  const server = { base, dir, process: null, output: '' };
+  server.start = async () => {
+    const child = spawn(bin, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d) => (server.output += d));
+    child.stderr.on('data', (d) => (server.output += d));
+    server.process = child;
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`server exited:\n${server.output}`);
+      try {
+        const res = await fetch(`${base}/healthz`);
+        if (res.ok) return;
+      } catch {}
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`server did not become healthy:\n${server.output}`);
+  };
+  server.stop = async () => {
+    const child = server.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  server.restart = async () => {
+    await server.stop();
+    await server.start();
+  };
+  server.cleanup = async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  await server.start();
+  return server;
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Waits until the WebAssembly client has hydrated the page (buttons work from then on). */
+export async function hydrated(page) {
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20_000 });
+}
+
+export async function signIn(page, base, username, password) {
+  await page.goto(`${base}/login`);
+  await hydrated(page);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await Promise.all([
+    page.waitForURL((url) => !url.pathname.startsWith('/login'), { timeout: 15_000 }),
+    page.click('button[type=submit]'),
+  ]);
+  await hydrated(page);
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(screenshotDir, { recursive: true });
+  const path = join(screenshotDir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

@@ -1,0 +1,60 @@
+use crate::domain::{AttendanceCounts, SessionId};
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub id: SessionId,
+    pub class_name: String,
+    pub teacher_name: String,
+    pub starts_at_label: String,
+    pub is_open: bool,
+    pub counts: AttendanceCounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchoolDay {
+    pub date_label: String,
+    pub sessions: Vec<SessionSummary>,
+    pub totals: AttendanceCounts,
+}
+
+/// Today's sessions across the school with counts and rates (admins only).
+#[server(endpoint = "school_today", input = Json)]
+pub async fn school_today() -> Result<SchoolDay, AppError> {
+    use crate::domain::time::{clock_label, date_label, local_day_start, DAY_MS};
+    use crate::domain::Role;
+    use crate::server::{auth, now_ms, state};
+
+    auth::require_role(&[Role::Admin], "The school overview is for admins.").await?;
+    let state = state();
+    let offset = state.config.utc_offset_minutes;
+    let now = now_ms();
+    let from = local_day_start(now, offset);
+    let mut totals = AttendanceCounts::default();
+    let sessions = state
+        .store
+        .sessions_between(from, from + DAY_MS)
+        .await?
+        .into_iter()
+        .map(|(session, statuses)| {
+            let counts = AttendanceCounts::from_statuses(statuses);
+            totals.merge(counts);
+            SessionSummary {
+                id: session.id,
+                class_name: session.class_name,
+                teacher_name: session.teacher_name,
+                starts_at_label: clock_label(session.starts_at_ms, offset),
+                is_open: session.is_open != 0,
+                counts,
+            }
+        })
+        .collect();
+    Ok(SchoolDay {
+        date_label: date_label(now, offset),
+        sessions,
+        totals,
+    })
+}

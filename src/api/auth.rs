@@ -1,0 +1,95 @@
+use crate::domain::CurrentUser;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub user: CurrentUser,
+    /// The session token: also set as an HttpOnly cookie; non-browser clients send it as
+    /// `Authorization: Bearer <token>`.
+    pub token: String,
+    /// Where this user's start page is.
+    pub home: String,
+}
+
+/// Signs in with username and password.
+#[server(endpoint = "login", input = Json)]
+pub async fn login(username: String, password: String) -> Result<LoginResponse, AppError> {
+    use crate::domain::{Role, Username};
+    use crate::server::auth::*;
+    use crate::server::{now_ms, state};
+
+    let state = state();
+    state.limits.login(&client_address())?;
+    let username = Username::parse(&username).map_err(AppError::bad_request)?;
+    if password.is_empty() || password.len() > 1024 {
+        return Err(AppError::bad_request("Enter your password."));
+    }
+    let credentials = state.store.credentials(&username).await?;
+    let stored_hash = credentials
+        .as_ref()
+        .map(|c| c.password_hash.as_str())
+        .unwrap_or(decoy_hash());
+    let password_ok = {
+        let (password, hash) = (password.clone(), stored_hash.to_string());
+        // argon2 is deliberately slow: keep it off the async worker threads.
+        tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(|_| AppError::internal())?
+    };
+    let Some(credentials) = credentials.filter(|_| password_ok) else {
+        return Err(AppError::new(
+            crate::error::ErrorKind::Unauthenticated,
+            "Wrong username or password.",
+        ));
+    };
+    let role = Role::parse(&credentials.role).ok_or_else(AppError::internal)?;
+    let token = random_token(32);
+    let now = now_ms();
+    let lifetime_ms = state.config.session_hours * 3_600_000;
+    state
+        .store
+        .create_auth_session(&token_hash(&token), credentials.id, now, now + lifetime_ms)
+        .await?;
+    set_cookie(&session_cookie(
+        &token,
+        lifetime_ms / 1000,
+        state.config.secure_cookies,
+    ));
+    Ok(LoginResponse {
+        user: CurrentUser {
+            id: credentials.id,
+            username: credentials.username,
+            display_name: credentials.display_name,
+            role,
+        },
+        token,
+        home: role.home_path().to_string(),
+    })
+}
+
+/// Ends the current session (cookie or bearer token).
+#[server(endpoint = "logout", input = Json)]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::server::auth::*;
+    use crate::server::state;
+
+    let state = state();
+    if let Some(token) = request_headers().as_ref().and_then(token_from_headers) {
+        state.store.delete_auth_session(&token_hash(&token)).await?;
+    }
+    set_cookie(&expired_session_cookie(state.config.secure_cookies));
+    Ok(())
+}
+
+/// Who is signed in, or `None`.
+#[server(endpoint = "me", input = Json)]
+pub async fn me() -> Result<Option<CurrentUser>, AppError> {
+    match crate::server::auth::current_user().await {
+        Ok(user) => Ok(Some(user)),
+        Err(error) if error.kind == crate::error::ErrorKind::Unauthenticated => Ok(None),
+        Err(error) => Err(error),
+    }
+}

@@ -1,0 +1,368 @@
+//! Attendance statuses and the rules that decide them.
+
+use super::time::MINUTE_MS;
+use serde::{Deserialize, Serialize};
+
+/// A student's standing in one class session. "Not yet marked" is the absence of a mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttendanceStatus {
+    Present,
+    Late,
+    Excused,
+    Absent,
+}
+
+impl AttendanceStatus {
+    pub const ALL: [AttendanceStatus; 4] = [
+        AttendanceStatus::Present,
+        AttendanceStatus::Late,
+        AttendanceStatus::Excused,
+        AttendanceStatus::Absent,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttendanceStatus::Present => "present",
+            AttendanceStatus::Late => "late",
+            AttendanceStatus::Excused => "excused",
+            AttendanceStatus::Absent => "absent",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AttendanceStatus> {
+        AttendanceStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AttendanceStatus::Present => "Present",
+            AttendanceStatus::Late => "Late",
+            AttendanceStatus::Excused => "Excused",
+            AttendanceStatus::Absent => "Absent",
+        }
+    }
+}
+
+/// Who set a mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkSource {
+    /// The student checked in with the join code.
+    SelfCheckIn,
+    /// The teacher (or an admin) set it by hand.
+    Teacher,
+    /// Rollcall set it, e.g. absent when the session closed.
+    Automatic,
+}
+
+impl MarkSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarkSource::SelfCheckIn => "self",
+            MarkSource::Teacher => "teacher",
+            MarkSource::Automatic => "automatic",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MarkSource> {
+        [
+            MarkSource::SelfCheckIn,
+            MarkSource::Teacher,
+            MarkSource::Automatic,
+        ]
+        .into_iter()
+        .find(|source| source.as_str() == text)
+    }
+}
+
+/// The current mark of one student in one session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    pub status: AttendanceStatus,
+    pub source: MarkSource,
+    pub marked_at_ms: i64,
+    /// Bumped on every change, so clients can tell newer from older.
+    pub version: i64,
+}
+
+/// What the check-in rule needs to know about a class session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionFacts {
+    pub is_open: bool,
+    pub starts_at_ms: i64,
+    pub late_after_minutes: u32,
+}
+
+impl SessionFacts {
+    /// Arriving at or before this moment counts as present, after it as late.
+    pub fn late_from_ms(&self) -> i64 {
+        self.starts_at_ms + self.late_after_minutes as i64 * MINUTE_MS
+    }
+}
+
+/// Why a check-in was refused; each reads as a sentence a student understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckInRefusal {
+    WrongCode,
+    SessionClosed,
+    NotOnRoster,
+}
+
+impl CheckInRefusal {
+    pub fn message(self) -> &'static str {
+        match self {
+            CheckInRefusal::WrongCode => {
+                "No open session has that code. Check the code on the board and try again."
+            }
+            CheckInRefusal::SessionClosed => {
+                "This session is closed, so check-in is no longer possible. Talk to your teacher."
+            }
+            CheckInRefusal::NotOnRoster => {
+                "You are not on the roster of this class. Talk to your teacher."
+            }
+        }
+    }
+}
+
+/// The outcome of an accepted check-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckInDecision {
+    /// Write a new mark with this status.
+    Record(AttendanceStatus),
+    /// A mark already exists (an earlier check-in, or the teacher's); nothing is written.
+    AlreadyMarked(Mark),
+}
+
+/// Decides a self check-in. `session` is `None` when no session has the code.
+pub fn decide_check_in(
+    session: Option<&SessionFacts>,
+    on_roster: bool,
+    existing: Option<&Mark>,
+    now_ms: i64,
+) -> Result<CheckInDecision, CheckInRefusal> {
+    let session = session.ok_or(CheckInRefusal::WrongCode)?;
+    if !session.is_open {
+        return Err(CheckInRefusal::SessionClosed);
+    }
+    if !on_roster {
+        return Err(CheckInRefusal::NotOnRoster);
+    }
+    // Checking in twice answers the first result; a teacher's mark is never overwritten by the
+    // student.
+    if let Some(mark) = existing {
+        return Ok(CheckInDecision::AlreadyMarked(mark.clone()));
+    }
+    Ok(CheckInDecision::Record(if now_ms <= session.late_from_ms() {
+        AttendanceStatus::Present
+    } else {
+        AttendanceStatus::Late
+    }))
+}
+
+/// Whether a teacher's mark changes anything: setting the same status the teacher already set is
+/// a no-op, everything else (including overriding a self check-in) is a change.
+pub fn teacher_mark_changes(existing: Option<&Mark>, status: AttendanceStatus) -> bool {
+    !matches!(existing, Some(mark) if mark.status == status && mark.source == MarkSource::Teacher)
+}
+
+/// The status given to every student still unmarked when a session closes.
+pub const STATUS_WHEN_UNMARKED_AT_CLOSE: AttendanceStatus = AttendanceStatus::Absent;
+
+/// Headcount of a session by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendanceCounts {
+    pub present: u32,
+    pub late: u32,
+    pub excused: u32,
+    pub absent: u32,
+    pub not_marked: u32,
+}
+
+impl AttendanceCounts {
+    pub fn from_statuses(statuses: impl IntoIterator<Item = Option<AttendanceStatus>>) -> Self {
+        let mut counts = AttendanceCounts::default();
+        for status in statuses {
+            counts.add(status);
+        }
+        counts
+    }
+
+    pub fn add(&mut self, status: Option<AttendanceStatus>) {
+        match status {
+            Some(AttendanceStatus::Present) => self.present += 1,
+            Some(AttendanceStatus::Late) => self.late += 1,
+            Some(AttendanceStatus::Excused) => self.excused += 1,
+            Some(AttendanceStatus::Absent) => self.absent += 1,
+            None => self.not_marked += 1,
+        }
+    }
+
+    pub fn merge(&mut self, other: AttendanceCounts) {
+        self.present += other.present;
+        self.late += other.late;
+        self.excused += other.excused;
+        self.absent += other.absent;
+        self.not_marked += other.not_marked;
+    }
+
+    pub fn total(&self) -> u32 {
+        self.present + self.late + self.excused + self.absent + self.not_marked
+    }
+
+    /// Share of expected students who came (present or late). Excused students are not expected,
+    /// so they leave the denominator. `None` when nobody is expected.
+    pub fn attendance_rate(&self) -> Option<f64> {
+        let expected = self.total() - self.excused;
+        (expected > 0).then(|| (self.present + self.late) as f64 / expected as f64)
+    }
+
+    /// The rate as a whole percentage for display, "–" when undefined.
+    pub fn rate_label(&self) -> String {
+        match self.attendance_rate() {
+            Some(rate) => format!("{:.0}%", rate * 100.0),
+            None => "–".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const START: i64 = 1_795_338_000_000;
+
+    fn open_session() -> SessionFacts {
+        SessionFacts {
+            is_open: true,
+            starts_at_ms: START,
+            late_after_minutes: 10,
+        }
+    }
+
+    fn mark(status: AttendanceStatus, source: MarkSource) -> Mark {
+        Mark {
+            status,
+            source,
+            marked_at_ms: START,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn on_time_is_present_and_after_threshold_is_late() {
+        let s = open_session();
+        let at = |minutes: i64| decide_check_in(Some(&s), true, None, START + minutes * MINUTE_MS);
+        assert_eq!(at(-5), Ok(CheckInDecision::Record(AttendanceStatus::Present)));
+        assert_eq!(at(0), Ok(CheckInDecision::Record(AttendanceStatus::Present)));
+        assert_eq!(at(10), Ok(CheckInDecision::Record(AttendanceStatus::Present)));
+        assert_eq!(
+            decide_check_in(Some(&s), true, None, START + 10 * MINUTE_MS + 1),
+            Ok(CheckInDecision::Record(AttendanceStatus::Late))
+        );
+        assert_eq!(at(45), Ok(CheckInDecision::Record(AttendanceStatus::Late)));
+    }
+
+    #[test]
+    fn zero_threshold_makes_anyone_after_start_late() {
+        let s = SessionFacts {
+            late_after_minutes: 0,
+            ..open_session()
+        };
+        assert_eq!(
+            decide_check_in(Some(&s), true, None, START + 1),
+            Ok(CheckInDecision::Record(AttendanceStatus::Late))
+        );
+    }
+
+    #[test]
+    fn checking_in_twice_returns_the_first_mark() {
+        let s = open_session();
+        let first = mark(AttendanceStatus::Present, MarkSource::SelfCheckIn);
+        // Even after the late threshold, the second attempt changes nothing.
+        assert_eq!(
+            decide_check_in(Some(&s), true, Some(&first), START + 60 * MINUTE_MS),
+            Ok(CheckInDecision::AlreadyMarked(first))
+        );
+    }
+
+    #[test]
+    fn refusals_have_reasons_in_priority_order() {
+        let closed = SessionFacts {
+            is_open: false,
+            ..open_session()
+        };
+        assert_eq!(
+            decide_check_in(None, true, None, START),
+            Err(CheckInRefusal::WrongCode)
+        );
+        assert_eq!(
+            decide_check_in(Some(&closed), true, None, START),
+            Err(CheckInRefusal::SessionClosed)
+        );
+        assert_eq!(
+            decide_check_in(Some(&closed), false, None, START),
+            Err(CheckInRefusal::SessionClosed)
+        );
+        assert_eq!(
+            decide_check_in(Some(&open_session()), false, None, START),
+            Err(CheckInRefusal::NotOnRoster)
+        );
+        for refusal in [
+            CheckInRefusal::WrongCode,
+            CheckInRefusal::SessionClosed,
+            CheckInRefusal::NotOnRoster,
+        ] {
+            assert!(refusal.message().ends_with('.'));
+        }
+    }
+
+    #[test]
+    fn teacher_mark_overrides_self_check_in_and_is_never_overwritten_by_it() {
+        let self_mark = mark(AttendanceStatus::Present, MarkSource::SelfCheckIn);
+        assert!(teacher_mark_changes(Some(&self_mark), AttendanceStatus::Present));
+        assert!(teacher_mark_changes(Some(&self_mark), AttendanceStatus::Excused));
+        assert!(teacher_mark_changes(None, AttendanceStatus::Absent));
+        let teacher_mark = mark(AttendanceStatus::Excused, MarkSource::Teacher);
+        assert!(!teacher_mark_changes(Some(&teacher_mark), AttendanceStatus::Excused));
+        assert!(teacher_mark_changes(Some(&teacher_mark), AttendanceStatus::Late));
+        // The student checking in afterwards keeps the teacher's mark.
+        assert_eq!(
+            decide_check_in(Some(&open_session()), true, Some(&teacher_mark), START),
+            Ok(CheckInDecision::AlreadyMarked(teacher_mark))
+        );
+    }
+
+    #[test]
+    fn counts_and_rate() {
+        use AttendanceStatus::*;
+        let counts = AttendanceCounts::from_statuses([
+            Some(Present),
+            Some(Present),
+            Some(Late),
+            Some(Excused),
+            Some(Absent),
+            None,
+        ]);
+        assert_eq!(counts.total(), 6);
+        assert_eq!(counts.not_marked, 1);
+        // 3 came of 5 expected (the excused student is not expected).
+        assert_eq!(counts.attendance_rate(), Some(0.6));
+        assert_eq!(counts.rate_label(), "60%");
+        assert_eq!(AttendanceCounts::default().attendance_rate(), None);
+        assert_eq!(AttendanceCounts::default().rate_label(), "–");
+    }
+
+    #[test]
+    fn statuses_and_sources_round_trip() {
+        for status in AttendanceStatus::ALL {
+            assert_eq!(AttendanceStatus::parse(status.as_str()), Some(status));
+        }
+        for source in [MarkSource::SelfCheckIn, MarkSource::Teacher, MarkSource::Automatic] {
+            assert_eq!(MarkSource::parse(source.as_str()), Some(source));
+        }
+    }
+}

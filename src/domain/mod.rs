@@ -1,0 +1,10 @@
+//! Pure attendance domain: types and rules shared by server and browser. No I/O here.
+
+pub mod attendance;
+pub mod join_code;
+pub mod time;
+pub mod user;
+
+pub use attendance::*;
+pub use join_code::JoinCode;
+pub use user::*;

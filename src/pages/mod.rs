@@ -1,0 +1,7 @@
+//! One file per area of the site; each page is a route in `app.rs`.
+
+pub mod admin;
+pub mod login;
+pub mod not_found;
+pub mod student;
+pub mod teacher;

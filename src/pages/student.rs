@@ -1,0 +1,112 @@
+use crate::api::student::{check_in, my_attendance, CheckInReceipt};
+use crate::components::error_notice::ErrorNotice;
+use crate::components::teacher_attendance_dashboard::StatusBadge;
+use crate::domain::AttendanceStatus;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// `/checkin` and `/checkin/:code` (the QR link): enter the code, see the answer and history.
+#[component]
+pub fn CheckInPage() -> impl IntoView {
+    let params = use_params_map();
+    let (code, set_code) = signal(params.read_untracked().get("code").unwrap_or_default());
+    let submit = Action::new(|code: &String| check_in(code.clone()));
+    let history = Resource::new(move || submit.version().get(), |_| my_attendance());
+    view! {
+        <div class="card narrow">
+            <h1>"Check in"</h1>
+            <form
+                class="stack"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    submit.dispatch(code.get_untracked());
+                }
+            >
+                <label>
+                    "Join code"
+                    <input
+                        class="code-input"
+                        name="code"
+                        autocomplete="off"
+                        autocapitalize="characters"
+                        spellcheck="false"
+                        placeholder="K7QM2X"
+                        maxlength="12"
+                        required
+                        prop:value=code
+                        on:input=move |ev| set_code.set(event_target_value(&ev))
+                    />
+                </label>
+                <button class="button primary big" type="submit" disabled=move || submit.pending().get()>
+                    {move || if submit.pending().get() { "Checking in…" } else { "Check in" }}
+                </button>
+            </form>
+            {move || {
+                submit
+                    .value()
+                    .get()
+                    .map(|result| match result {
+                        Ok(receipt) => view! { <Receipt receipt/> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    })
+            }}
+        </div>
+        <section class="card narrow">
+            <h2>"My recent attendance"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match history.await {
+                        Ok(entries) if entries.is_empty() => {
+                            view! { <p class="muted">"No sessions yet."</p> }.into_any()
+                        }
+                        Ok(entries) => {
+                            view! {
+                                <ul class="history" data-testid="history">
+                                    {entries
+                                        .into_iter()
+                                        .map(|entry| {
+                                            view! {
+                                                <li>
+                                                    <span>
+                                                        <strong>{entry.class_name}</strong>
+                                                        <span class="muted small">
+                                                            {entry.date_label} " " {entry.starts_at_label}
+                                                        </span>
+                                                    </span>
+                                                    <StatusBadge status=entry.status/>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn Receipt(receipt: CheckInReceipt) -> impl IntoView {
+    let headline = match (receipt.already_marked, receipt.status) {
+        (true, status) => format!("You were already marked {}.", status.label().to_lowercase()),
+        (false, AttendanceStatus::Present) => "You're checked in: present.".to_string(),
+        (false, AttendanceStatus::Late) => "You're checked in, but late.".to_string(),
+        (false, status) => format!("You're marked {}.", status.label().to_lowercase()),
+    };
+    view! {
+        <div
+            class=format!("notice receipt {}", receipt.status.as_str())
+            role="status"
+            data-testid="check-in-receipt"
+            data-status=receipt.status.as_str()
+        >
+            <p class="receipt-headline">{headline}</p>
+            <p>{receipt.class_name} " · " {receipt.marked_at_label}</p>
+        </div>
+    }
+}

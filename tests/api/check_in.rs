@@ -1,0 +1,169 @@
+use crate::helpers::*;
+use reqwest::StatusCode;
+use rollcall::protocol::{Channel, EventBody};
+use serde_json::json;
+
+#[tokio::test]
+async fn student_checks_in_and_teacher_sees_it_with_one_event() {
+    let app = spawn_app().await;
+    let teacher = app.teacher().await;
+    let (session, code) = teacher.open_session("Biology 9A", 10).await;
+    let dashboard = teacher.dashboard(session).await;
+    assert_eq!(dashboard["counts"]["not_marked"], 12);
+    assert!(dashboard["session"]["qr_svg"].as_str().unwrap().contains("<svg"));
+    assert_eq!(
+        dashboard["session"]["check_in_url"],
+        format!("http://rollcall.test/checkin/{code}")
+    );
+
+    let student = app.student(1).await;
+    // Typed the way people type: lower case, with a space.
+    let typed = format!("{} {}", &code[..3], &code[3..]).to_lowercase();
+    let receipt = student.ok("check_in", json!({ "code": typed })).await;
+    assert_eq!(receipt["status"], "present");
+    assert_eq!(receipt["already_marked"], false);
+    assert_eq!(receipt["class_name"], "Biology 9A");
+
+    // Twice is idempotent: the same answer, no second record or event.
+    let again = student.ok("check_in", json!({ "code": code })).await;
+    assert_eq!(again["already_marked"], true);
+    assert_eq!(again["marked_at_ms"], receipt["marked_at_ms"]);
+
+    let dashboard = teacher.dashboard(session).await;
+    let entry = roster_entry(&dashboard, "student1");
+    assert_eq!(entry["mark"]["status"], "present");
+    assert_eq!(entry["mark"]["source"], "self_check_in");
+    assert_eq!(dashboard["counts"]["present"], 1);
+    assert_eq!(dashboard["counts"]["not_marked"], 11);
+
+    let events = app.events(Channel::Session(session)).await;
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    assert!(matches!(events[0].body, EventBody::SessionOpened { .. }));
+    match &events[1].body {
+        EventBody::AttendanceChanged { student_name, status, device, .. } => {
+            assert_eq!(student_name, "Ava Adams");
+            assert_eq!(status.as_str(), "present");
+            assert!(device.as_deref().unwrap_or("").contains("127.0.0.1"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+
+    let history = student.ok("my_attendance", json!({})).await;
+    assert_eq!(history[0]["class_name"], "Biology 9A");
+    assert_eq!(history[0]["status"], "present");
+}
+
+#[tokio::test]
+async fn late_after_threshold_teacher_override_and_close() {
+    let app = spawn_app().await;
+    let teacher = app.teacher().await;
+    // A zero-minute threshold makes any check-in after the start late.
+    let (session, code) = teacher.open_session("Biology 9A", 0).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let s2 = app.student(2).await;
+    assert_eq!(s2.ok("check_in", json!({ "code": code })).await["status"], "late");
+
+    // The teacher overrides the self check-in; the student's next check-in keeps it.
+    let student2_id = roster_entry(&teacher.dashboard(session).await, "student2")["student_id"].clone();
+    let mark = teacher
+        .ok(
+            "mark_attendance",
+            json!({ "session_id": session, "student_id": student2_id, "status": "excused" }),
+        )
+        .await;
+    assert_eq!(mark["source"], "teacher");
+    assert_eq!(mark["version"], 2);
+    let receipt = s2.ok("check_in", json!({ "code": code })).await;
+    assert_eq!(receipt["status"], "excused");
+    assert_eq!(receipt["already_marked"], true);
+
+    // Marking the same status again is a no-op.
+    let same = teacher
+        .ok(
+            "mark_attendance",
+            json!({ "session_id": session, "student_id": student2_id, "status": "excused" }),
+        )
+        .await;
+    assert_eq!(same["version"], 2);
+
+    // Closing marks the 11 unmarked absent, once.
+    assert_eq!(teacher.ok("close_session", json!({ "session_id": session })).await, 11);
+    assert_eq!(teacher.ok("close_session", json!({ "session_id": session })).await, 0);
+    let dashboard = teacher.dashboard(session).await;
+    assert_eq!(dashboard["session"]["is_open"], false);
+    assert_eq!(dashboard["counts"]["absent"], 11);
+    assert_eq!(dashboard["counts"]["excused"], 1);
+    assert_eq!(dashboard["counts"]["not_marked"], 0);
+    assert_eq!(roster_entry(&dashboard, "student5")["mark"]["source"], "automatic");
+
+    // After closing, check-in is refused with a reason and nothing changes.
+    let s3 = app.student(3).await;
+    let (status, body) = s3.call("check_in", json!({ "code": code })).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["message"].as_str().unwrap().contains("closed"), "{body}");
+    assert_eq!(teacher.dashboard(session).await["counts"], dashboard["counts"]);
+
+    // opened + late + override + 11 absent + closed, offsets gap-free.
+    let events = app.events(Channel::Session(session)).await;
+    assert_eq!(events.len(), 15);
+    assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as i64 + 1));
+    assert!(matches!(events.last().unwrap().body, EventBody::SessionClosed { marked_absent: 11, .. }));
+
+    // The class can be opened again with a new session.
+    let (next, _) = teacher.open_session("Biology 9A", 10).await;
+    assert_ne!(next, session);
+}
+
+#[tokio::test]
+async fn refused_check_ins_explain_why_and_change_nothing() {
+    let app = spawn_app().await;
+    let teacher = app.teacher().await;
+    let (session, code) = teacher.open_session("Biology 9A", 10).await;
+    let before = teacher.dashboard(session).await;
+    let unused = if code == "ABCDEF" { "ABCDEG" } else { "ABCDEF" };
+
+    // student30 is in History 9C, not Biology 9A.
+    let outsider = app.student(30).await;
+    let (status, body) = outsider.call("check_in", json!({ "code": code })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body["message"].as_str().unwrap().contains("not on the roster"), "{body}");
+
+    let student = app.student(1).await;
+    let (status, body) = student.call("check_in", json!({ "code": unused })).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["message"].as_str().unwrap().contains("No open session has that code"));
+
+    let (status, body) = student.call("check_in", json!({ "code": "12" })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().unwrap().contains("6 letters"), "{body}");
+
+    assert_eq!(teacher.dashboard(session).await, before);
+    assert_eq!(app.events(Channel::Session(session)).await.len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_check_ins_all_land_with_gap_free_offsets() {
+    let app = spawn_app().await;
+    let teacher = app.teacher().await;
+    let (session, code) = teacher.open_session("Biology 9A", 10).await;
+    let mut students = Vec::new();
+    for n in 1..=12 {
+        students.push(app.student(n).await);
+    }
+    let attempts = students.iter().flat_map(|s| {
+        let code = code.clone();
+        // Each student taps twice at once.
+        [0, 1].map(move |_| {
+            let code = code.clone();
+            async move { s.call("check_in", json!({ "code": code })).await }
+        })
+    });
+    for (status, body) in futures::future::join_all(attempts).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let dashboard = teacher.dashboard(session).await;
+    assert_eq!(dashboard["counts"]["present"], 12);
+    let events = app.events(Channel::Session(session)).await;
+    assert_eq!(events.len(), 13);
+    assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as i64 + 1));
+}

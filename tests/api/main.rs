@@ -1,0 +1,8 @@
+//! HTTP integration suite: the real server, a real SQLite file, real HTTP.
+
+mod helpers;
+
+mod authorization;
+mod check_in;
+mod input;
+mod sign_in;
