@@ -84,6 +84,7 @@ test('the QR link takes a signed-out student through sign-in and back to check-i
   await page.fill('input[name=password]', 'student-demo');
   await Promise.all([page.waitForURL(new RegExp(`/checkin/${code}$`)), page.click('button[type=submit]')]);
   await hydrated(page);
+  assert.equal(await page.inputValue('input[name=code]'), code, 'still filled in after signing in');
   await page.getByRole('button', { name: 'Check in' }).click();
   await page.getByTestId('check-in-receipt').waitFor();
   assert.equal(await page.getByTestId('check-in-receipt').getAttribute('data-status'), 'present');

@@ -9,7 +9,8 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn CheckInPage() -> impl IntoView {
     let params = use_params_map();
-    let (code, set_code) = signal(params.read_untracked().get("code").unwrap_or_default());
+    let initial_code = params.read_untracked().get("code").unwrap_or_default();
+    let (code, set_code) = signal(initial_code.clone());
     let submit = Action::new(|code: &String| check_in(code.clone()));
     let history = Resource::new(move || submit.version().get(), |_| my_attendance());
     view! {
@@ -33,6 +34,9 @@ pub fn CheckInPage() -> impl IntoView {
                         placeholder="K7QM2X"
                         maxlength="12"
                         required
+                        // The attribute puts the QR link's code into the server-rendered HTML;
+                        // the property keeps it in step afterwards.
+                        value=initial_code
                         prop:value=code
                         on:input=move |ev| set_code.set(event_target_value(&ev))
                     />
