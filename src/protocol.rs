@@ -3,7 +3,7 @@
 //! Every attendance change is stored as an [`Event`] on a [`Channel`] with a per-channel,
 //! gap-free, increasing `seq`; everything live is read from that log.
 
-use crate::domain::{AttendanceStatus, ClassId, MarkSource, SessionId, UserId};
+use crate::domain::{AttendanceStatus, CheckInRefusal, ClassId, MarkSource, SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -91,6 +91,121 @@ pub enum EventBody {
         marked_absent: u32,
         by_user_id: UserId,
     },
+    /// A student's check-in was refused (wrong code, closed session, not on the roster); sent to
+    /// the teacher of the session concerned.
+    CheckInRefused {
+        session_id: SessionId,
+        student_id: UserId,
+        student_name: String,
+        reason: CheckInRefusal,
+        code: String,
+    },
+}
+
+/// Where a client is in a channel's log: the log's epoch (changes if the log is ever reset)
+/// and the last seq it has seen (0: nothing yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamPosition {
+    pub epoch: String,
+    pub seq: i64,
+}
+
+/// Client → server frames (JSON text).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Start receiving a channel. With `since`, the server first replays every event after it.
+    Subscribe {
+        channel: Channel,
+        since: Option<StreamPosition>,
+    },
+    Unsubscribe {
+        channel: Channel,
+    },
+    /// The answer to a server [`ServerMessage::Ping`].
+    Pong {
+        nonce: u64,
+    },
+}
+
+/// Server → client frames (JSON text).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// First frame on every connection.
+    Welcome {
+        user_id: UserId,
+        heartbeat_ms: u64,
+    },
+    /// A subscribe succeeded. `recovered: true`: every event after `since` follows (`replayed`
+    /// of them) and then live ones, with no gap. `recovered: false`: the resume point was too
+    /// old or from another epoch: reload the snapshot; live events after `position` follow.
+    Subscribed {
+        channel: Channel,
+        position: StreamPosition,
+        recovered: bool,
+        replayed: u32,
+    },
+    Unsubscribed {
+        channel: Channel,
+    },
+    Event(Event),
+    /// Heartbeat; answer with `Pong { nonce }`. `rtt_ms` is the round trip measured on the
+    /// previous heartbeat.
+    Ping {
+        nonce: u64,
+        rtt_ms: Option<u32>,
+    },
+    /// A request was refused; the socket stays open.
+    Error {
+        code: ErrorCode,
+        message: String,
+        channel: Option<Channel>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame was not a valid client message.
+    BadMessage,
+    /// The frame was larger than [`MAX_CLIENT_FRAME_BYTES`].
+    FrameTooLarge,
+    /// Too many frames too fast; this one was dropped.
+    RateLimited,
+    /// Not allowed to subscribe to that channel.
+    Forbidden,
+    /// The channel does not exist.
+    NotFound,
+    Internal,
+}
+
+/// Largest client frame the server reads; bigger ones are answered with `frame_too_large`.
+pub const MAX_CLIENT_FRAME_BYTES: usize = 4096;
+
+/// WebSocket close codes the server uses (4000–4999 are the application's own range).
+pub mod close_code {
+    /// The server is restarting: reconnect at once.
+    pub const SERVER_RESTARTING: u16 = 1012;
+    /// The client could not keep up with its channels and its queue overflowed.
+    pub const SLOW_CONSUMER: u16 = 4008;
+    /// No pong for too long.
+    pub const HEARTBEAT_TIMEOUT: u16 = 4002;
+    /// The session token expired or was revoked.
+    pub const UNAUTHENTICATED: u16 = 4001;
+}
+
+/// The WebSocket endpoint and the polling fallback.
+pub const WS_PATH: &str = "/ws";
+pub const UPDATES_PATH: &str = "/api/updates";
+
+/// The answer of `GET /api/updates?channel=…&since=…&epoch=…`: the same events as the socket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdatesResponse {
+    pub channel: Channel,
+    pub position: StreamPosition,
+    pub recovered: bool,
+    pub events: Vec<Event>,
 }
 
 #[cfg(test)]
@@ -125,5 +240,24 @@ mod tests {
         assert_eq!(json["channel"], "session:1");
         assert_eq!(json["body"]["type"], "session_closed");
         assert_eq!(serde_json::from_value::<Event>(json).unwrap(), event);
+    }
+
+    #[test]
+    fn client_messages_parse_from_plain_json() {
+        let subscribe: ClientMessage = serde_json::from_str(
+            r#"{"type":"subscribe","channel":"session:4","since":{"epoch":"ab","seq":7}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            subscribe,
+            ClientMessage::Subscribe {
+                channel: Channel::Session(4),
+                since: Some(StreamPosition { epoch: "ab".into(), seq: 7 }),
+            }
+        );
+        let fresh: ClientMessage =
+            serde_json::from_str(r#"{"type":"subscribe","channel":"school","since":null}"#).unwrap();
+        assert!(matches!(fresh, ClientMessage::Subscribe { since: None, .. }));
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"shout"}"#).is_err());
     }
 }

@@ -1,5 +1,6 @@
 use crate::domain::{AttendanceCounts, SessionId};
 use crate::error::AppError;
+use crate::protocol::StreamPosition;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,8 @@ pub struct SessionSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SchoolDay {
+    /// The point in the school channel's log this snapshot reflects.
+    pub position: StreamPosition,
     pub date_label: String,
     pub sessions: Vec<SessionSummary>,
     pub totals: AttendanceCounts,
@@ -34,10 +37,8 @@ pub async fn school_today() -> Result<SchoolDay, AppError> {
     let now = now_ms();
     let from = local_day_start(now, offset);
     let mut totals = AttendanceCounts::default();
-    let sessions = state
-        .store
-        .sessions_between(from, from + DAY_MS)
-        .await?
+    let (sessions, position) = state.store.sessions_between(from, from + DAY_MS).await?;
+    let sessions = sessions
         .into_iter()
         .map(|(session, statuses)| {
             let counts = AttendanceCounts::from_statuses(statuses);
@@ -53,6 +54,7 @@ pub async fn school_today() -> Result<SchoolDay, AppError> {
         })
         .collect();
     Ok(SchoolDay {
+        position,
         date_label: date_label(now, offset),
         sessions,
         totals,

@@ -1,5 +1,6 @@
 use crate::domain::{AttendanceCounts, AttendanceStatus, ClassId, Mark, SessionId, UserId};
 use crate::error::AppError;
+use crate::protocol::StreamPosition;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,8 @@ pub struct SessionView {
     pub session: SessionInfo,
     pub roster: Vec<RosterEntry>,
     pub counts: AttendanceCounts,
+    /// The point in the session's event log this snapshot reflects; subscribe from here.
+    pub position: StreamPosition,
 }
 
 #[cfg(feature = "ssr")]
@@ -145,7 +148,7 @@ pub async fn session_dashboard(session_id: SessionId) -> Result<SessionView, App
     let user = ssr::staff().await?;
     let session = ssr::session_for_staff(&user, session_id).await?;
     let state = crate::server::state();
-    let roster = state.store.roster(&session).await?;
+    let (roster, position) = state.store.roster(&session).await?;
     let counts = AttendanceCounts::from_statuses(roster.iter().map(|l| l.mark.as_ref().map(|m| m.status)));
     let check_in_url = format!("{}/checkin/{}", state.config.public_url, session.join_code);
     Ok(SessionView {
@@ -173,6 +176,7 @@ pub async fn session_dashboard(session_id: SessionId) -> Result<SessionView, App
             })
             .collect(),
         counts,
+        position,
     })
 }
 

@@ -22,6 +22,14 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Server heartbeat interval; a client that misses two is dropped.
+    pub heartbeat_ms: u64,
+    /// Frames a connection may have queued before it counts as too slow and is cut off.
+    pub ws_queue: usize,
+    /// Most events replayed on resume; further behind, the client reloads its snapshot.
+    pub max_replay: usize,
+    /// Lets a Prometheus scraper read /metrics with this bearer token (admins always can).
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -58,6 +66,10 @@ impl Config {
             )?,
             session_hours: parsed("ROLLCALL_SESSION_HOURS", var("ROLLCALL_SESSION_HOURS"), 12)?,
             max_body_bytes: parsed("ROLLCALL_MAX_BODY_BYTES", var("ROLLCALL_MAX_BODY_BYTES"), 64 * 1024)?,
+            heartbeat_ms: parsed("ROLLCALL_WS_HEARTBEAT_MS", var("ROLLCALL_WS_HEARTBEAT_MS"), 15_000)?,
+            ws_queue: parsed("ROLLCALL_WS_QUEUE", var("ROLLCALL_WS_QUEUE"), 256)?,
+            max_replay: parsed("ROLLCALL_WS_MAX_REPLAY", var("ROLLCALL_WS_MAX_REPLAY"), 1000)?,
+            metrics_token: var("ROLLCALL_METRICS_TOKEN"),
         })
     }
 }

@@ -2,6 +2,9 @@
 
 pub mod auth;
 pub mod config;
+pub mod hub;
+pub mod live;
+pub mod metrics;
 pub mod rate_limit;
 pub mod seed;
 pub mod store;
@@ -31,6 +34,10 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub config: Arc<Config>,
     pub limits: Arc<RateLimits>,
+    pub hub: Arc<hub::Hub>,
+    pub metrics: Arc<metrics::Metrics>,
+    /// Flips to true when the server is stopping; live connections close with "restarting".
+    pub shutdown: tokio::sync::watch::Sender<bool>,
     pub leptos_options: LeptosOptions,
 }
 
@@ -54,7 +61,11 @@ pub fn state() -> AppState {
 
 impl AppState {
     pub async fn new(config: Config, leptos_options: LeptosOptions) -> Result<AppState, String> {
-        let store = Store::open(&config.database_url)
+        let metrics = Arc::new(metrics::Metrics::default());
+        let hub = Arc::new(hub::Hub::new(metrics.clone()));
+        let (committed_tx, committed_rx) = tokio::sync::mpsc::unbounded_channel();
+        hub::spawn_fan_out(hub.clone(), committed_rx);
+        let store = Store::open(&config.database_url, committed_tx)
             .await
             .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
         if config.seed_demo
@@ -71,6 +82,9 @@ impl AppState {
                 config.check_in_attempts_per_minute,
             )),
             config: Arc::new(config),
+            hub,
+            metrics,
+            shutdown: tokio::sync::watch::channel(false).0,
             leptos_options,
         })
     }
@@ -84,6 +98,9 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(live::metrics))
+        .route(crate::protocol::WS_PATH, get(live::ws_upgrade))
+        .route(crate::protocol::UPDATES_PATH, get(live::updates))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -133,6 +150,9 @@ pub struct RunningServer {
 
 impl RunningServer {
     pub async fn shutdown(mut self) {
+        // Live connections first: they close with "server restarting" so clients come back at
+        // once; then HTTP stops accepting and finishes what is in flight.
+        let _ = self.state.shutdown.send(true);
         if let Some(stop) = self.shutdown.take() {
             let _ = stop.send(());
         }

@@ -5,12 +5,12 @@
 //! Every attendance change is written together with its event in one transaction.
 
 use crate::domain::{
-    decide_check_in, teacher_mark_changes, AttendanceStatus, CheckInDecision, ClassId,
+    decide_check_in, teacher_mark_changes, AttendanceStatus, CheckInDecision, CheckInRefusal, ClassId,
     CurrentUser, JoinCode, Mark, MarkSource, Role, SessionFacts, SessionId, UserId, Username,
     STATUS_WHEN_UNMARKED_AT_CLOSE,
 };
 use crate::error::{AppError, AppResult};
-use crate::protocol::{Channel, Event, EventBody};
+use crate::protocol::{Channel, Event, EventBody, StreamPosition};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor, FromRow};
 use std::str::FromStr;
@@ -42,6 +42,8 @@ pub struct Store {
     /// SQLite allows one writer at a time; queueing writers here instead of inside SQLite avoids
     /// "database is locked" when two transactions try to upgrade to writing at once.
     sqlite_writer: Option<Mutex<()>>,
+    /// Committed events, in commit order, for the live fan-out (see `server::hub`).
+    committed: tokio::sync::mpsc::UnboundedSender<Event>,
 }
 
 /// A user row including the password hash: only for signing in.
@@ -221,7 +223,10 @@ impl EventRow {
 
 impl Store {
     /// Connects (creating the SQLite file when missing) and applies pending migrations.
-    pub async fn open(url: &str) -> Result<Store, sqlx::Error> {
+    pub async fn open(
+        url: &str,
+        committed: tokio::sync::mpsc::UnboundedSender<Event>,
+    ) -> Result<Store, sqlx::Error> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url);
         let url = match backend {
@@ -262,6 +267,7 @@ impl Store {
             pool,
             backend,
             sqlite_writer: (backend == Backend::Sqlite).then(|| Mutex::new(())),
+            committed,
         })
     }
 
@@ -271,6 +277,26 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Hands committed events to the fan-out. Called after commit while the writer lock is still
+    /// held, so events leave in commit order (which is seq order per channel).
+    fn publish(&self, events: Vec<Event>) {
+        for event in events {
+            let _ = self.committed.send(event);
+        }
+    }
+
+    /// A read-only transaction that sees one consistent snapshot (SQLite's WAL gives that to
+    /// any transaction; PostgreSQL needs REPEATABLE READ).
+    async fn read_tx(&self) -> sqlx::Result<sqlx::Transaction<'_, sqlx::Any>> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
     }
 
     async fn writer(&self) -> Option<MutexGuard<'_, ()>> {
@@ -473,9 +499,11 @@ impl Store {
             .bind(class_id)
             .fetch_one(&mut *tx)
             .await?;
+        let mut log = Vec::new();
         append_event(
             &mut tx,
-            Channel::Session(session_id),
+            &mut log,
+            &[Channel::Session(session_id), Channel::School],
             now_ms,
             &EventBody::SessionOpened {
                 session_id,
@@ -488,6 +516,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.publish(log);
         Ok(session_id)
     }
 
@@ -500,8 +529,13 @@ impl Store {
         )
     }
 
-    /// The class roster with each student's mark in the session, by name.
-    pub async fn roster(&self, session: &SessionRow) -> AppResult<Vec<RosterLine>> {
+    /// The class roster with each student's mark in the session, by name, and the position of
+    /// the session's log this snapshot reflects (read in one consistent transaction).
+    pub async fn roster(&self, session: &SessionRow) -> AppResult<(Vec<RosterLine>, StreamPosition)> {
+        let channel = Channel::Session(session.id);
+        self.channel_position(channel).await?;
+        let mut tx = self.read_tx().await?;
+        let position = position_in(&mut tx, channel).await?;
         let rows: Vec<RosterRow> = sqlx::query_as(
             "SELECT u.id AS student_id, u.display_name, u.username, a.status, a.source, \
              a.marked_at_ms, a.version \
@@ -511,9 +545,10 @@ impl Store {
         )
         .bind(session.id)
         .bind(session.class_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
-        Ok(rows.into_iter().map(RosterRow::into_line).collect())
+        tx.commit().await?;
+        Ok((rows.into_iter().map(RosterRow::into_line).collect(), position))
     }
 
     /// A student's self check-in with a join code.
@@ -542,15 +577,48 @@ impl Store {
             None => None,
         };
         let facts = session.as_ref().map(SessionRow::facts);
-        let decision = decide_check_in(facts.as_ref(), on_roster, existing.as_ref(), now_ms)
-            .map_err(|refusal| {
-                let message = refusal.message();
-                match refusal {
-                    crate::domain::CheckInRefusal::WrongCode => AppError::not_found(message),
-                    crate::domain::CheckInRefusal::SessionClosed => AppError::conflict(message),
-                    crate::domain::CheckInRefusal::NotOnRoster => AppError::forbidden(message),
+        let decision = match decide_check_in(facts.as_ref(), on_roster, existing.as_ref(), now_ms) {
+            Ok(decision) => decision,
+            Err(refusal) => {
+                // Tell the teacher concerned: the session the code named, or for a wrong code
+                // the open sessions of the student's own classes (they probably mistyped).
+                let sessions: Vec<i64> = match &session {
+                    Some(s) => vec![s.id],
+                    None => sqlx::query_scalar(
+                        "SELECT s.id FROM class_sessions s JOIN enrollments e \
+                         ON e.class_id = s.class_id WHERE e.student_id = $1 AND s.is_open = 1",
+                    )
+                    .bind(student.id)
+                    .fetch_all(&mut *tx)
+                    .await?,
+                };
+                let mut log = Vec::new();
+                for session_id in sessions {
+                    append_event(
+                        &mut tx,
+                        &mut log,
+                        &[Channel::Session(session_id)],
+                        now_ms,
+                        &EventBody::CheckInRefused {
+                            session_id,
+                            student_id: student.id,
+                            student_name: student.display_name.clone(),
+                            reason: refusal,
+                            code: code.to_string(),
+                        },
+                    )
+                    .await?;
                 }
-            })?;
+                tx.commit().await?;
+                self.publish(log);
+                let message = refusal.message();
+                return Err(match refusal {
+                    CheckInRefusal::WrongCode => AppError::not_found(message),
+                    CheckInRefusal::SessionClosed => AppError::conflict(message),
+                    CheckInRefusal::NotOnRoster => AppError::forbidden(message),
+                });
+            }
+        };
         let session = session.expect("decide_check_in refuses a missing session");
         let status = match decision {
             CheckInDecision::AlreadyMarked(mark) => {
@@ -592,9 +660,11 @@ impl Store {
             marked_at_ms: now_ms,
             version: 1,
         };
+        let mut log = Vec::new();
         append_event(
             &mut tx,
-            Channel::Session(session.id),
+            &mut log,
+            &[Channel::Session(session.id), Channel::School, Channel::User(student.id)],
             now_ms,
             &EventBody::AttendanceChanged {
                 session_id: session.id,
@@ -610,6 +680,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.publish(log);
         Ok(CheckInOutcome {
             session,
             mark,
@@ -659,9 +730,11 @@ impl Store {
         .bind(actor.user_id)
         .fetch_one(&mut *tx)
         .await?;
+        let mut log = Vec::new();
         append_event(
             &mut tx,
-            Channel::Session(session.id),
+            &mut log,
+            &[Channel::Session(session.id), Channel::School, Channel::User(student_id)],
             now_ms,
             &EventBody::AttendanceChanged {
                 session_id: session.id,
@@ -677,6 +750,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.publish(log);
         Ok(Mark {
             status,
             source: MarkSource::Teacher,
@@ -710,6 +784,7 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         let status = STATUS_WHEN_UNMARKED_AT_CLOSE;
+        let mut log = Vec::new();
         for (student_id, student_name) in &unmarked {
             sqlx::query(
                 "INSERT INTO attendance \
@@ -725,7 +800,8 @@ impl Store {
             .await?;
             append_event(
                 &mut tx,
-                Channel::Session(session.id),
+                &mut log,
+                &[Channel::Session(session.id), Channel::School, Channel::User(*student_id)],
                 now_ms,
                 &EventBody::AttendanceChanged {
                     session_id: session.id,
@@ -749,7 +825,8 @@ impl Store {
         let marked_absent = unmarked.len() as u32;
         append_event(
             &mut tx,
-            Channel::Session(session.id),
+            &mut log,
+            &[Channel::Session(session.id), Channel::School],
             now_ms,
             &EventBody::SessionClosed {
                 session_id: session.id,
@@ -759,6 +836,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.publish(log);
         Ok(marked_absent)
     }
 
@@ -783,14 +861,17 @@ impl Store {
         &self,
         from_ms: i64,
         to_ms: i64,
-    ) -> AppResult<Vec<(SessionRow, Vec<Option<AttendanceStatus>>)>> {
+    ) -> AppResult<(Vec<(SessionRow, Vec<Option<AttendanceStatus>>)>, StreamPosition)> {
+        self.channel_position(Channel::School).await?;
+        let mut tx = self.read_tx().await?;
+        let position = position_in(&mut tx, Channel::School).await?;
         let sessions: Vec<SessionRow> = sqlx::query_as(&format!(
             "SELECT {SESSION_COLUMNS} WHERE s.starts_at_ms >= $1 AND s.starts_at_ms < $2 \
              ORDER BY s.starts_at_ms DESC, s.id DESC"
         ))
         .bind(from_ms)
         .bind(to_ms)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
         let statuses: Vec<(i64, Option<String>)> = sqlx::query_as(
             "SELECT s.id, a.status FROM class_sessions s \
@@ -800,9 +881,10 @@ impl Store {
         )
         .bind(from_ms)
         .bind(to_ms)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
-        Ok(sessions
+        tx.commit().await?;
+        let sessions = sessions
             .into_iter()
             .map(|session| {
                 let of_session = statuses
@@ -812,10 +894,35 @@ impl Store {
                     .collect();
                 (session, of_session)
             })
-            .collect())
+            .collect();
+        Ok((sessions, position))
     }
 
     // ---- event log ----
+
+    /// The channel's epoch and last seq, creating its (empty) log if needed.
+    pub async fn channel_position(&self, channel: Channel) -> AppResult<StreamPosition> {
+        let name = channel.to_string();
+        let found: Option<(String, i64)> =
+            sqlx::query_as("SELECT epoch, last_seq FROM channels WHERE name = $1")
+                .bind(&name)
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some((epoch, seq)) = found {
+            return Ok(StreamPosition { epoch, seq });
+        }
+        {
+            let _writer = self.writer().await;
+            let mut conn = self.pool.acquire().await?;
+            ensure_channel(&mut conn, &name).await?;
+        }
+        let (epoch, seq): (String, i64) =
+            sqlx::query_as("SELECT epoch, last_seq FROM channels WHERE name = $1")
+                .bind(&name)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(StreamPosition { epoch, seq })
+    }
 
     /// Events on the channel after `after_seq`, oldest first, at most `limit`.
     pub async fn events_after(&self, channel: Channel, after_seq: i64, limit: i64) -> AppResult<Vec<Event>> {
@@ -859,35 +966,71 @@ async fn current_mark(
     Ok(row.and_then(MarkRow::into_mark))
 }
 
-/// Appends an event to the channel's log inside the caller's transaction; returns its seq.
+/// Appends the event to each channel's log inside the caller's transaction, and to `log` for
+/// publishing after commit.
 async fn append_event(
     conn: &mut AnyConnection,
-    channel: Channel,
+    log: &mut Vec<Event>,
+    channels: &[Channel],
     at_ms: i64,
     body: &EventBody,
-) -> sqlx::Result<i64> {
-    let name = channel.to_string();
+) -> sqlx::Result<()> {
+    let text = serde_json::to_string(body).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    for &channel in channels {
+        let name = channel.to_string();
+        // The row update serialises concurrent writers per channel: seq has no gaps or repeats.
+        let seq: Option<i64> = sqlx::query_scalar(
+            "UPDATE channels SET last_seq = last_seq + 1 WHERE name = $1 RETURNING last_seq",
+        )
+        .bind(&name)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let seq = match seq {
+            Some(seq) => seq,
+            None => {
+                ensure_channel(&mut *conn, &name).await?;
+                sqlx::query_scalar(
+                    "UPDATE channels SET last_seq = last_seq + 1 WHERE name = $1 RETURNING last_seq",
+                )
+                .bind(&name)
+                .fetch_one(&mut *conn)
+                .await?
+            }
+        };
+        sqlx::query("INSERT INTO events (channel, seq, at_ms, body) VALUES ($1, $2, $3, $4)")
+            .bind(&name)
+            .bind(seq)
+            .bind(at_ms)
+            .bind(&text)
+            .execute(&mut *conn)
+            .await?;
+        log.push(Event {
+            channel,
+            seq,
+            at_ms,
+            body: body.clone(),
+        });
+    }
+    Ok(())
+}
+
+async fn position_in(conn: &mut AnyConnection, channel: Channel) -> sqlx::Result<StreamPosition> {
+    let (epoch, seq): (String, i64) =
+        sqlx::query_as("SELECT epoch, last_seq FROM channels WHERE name = $1")
+            .bind(channel.to_string())
+            .fetch_one(conn)
+            .await?;
+    Ok(StreamPosition { epoch, seq })
+}
+
+/// Creates the channel's log (empty, with a fresh epoch) unless it exists.
+async fn ensure_channel(conn: &mut AnyConnection, name: &str) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO channels (name, epoch, last_seq) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING",
     )
-    .bind(&name)
+    .bind(name)
     .bind(super::auth::random_token(8))
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
-    // The row update serialises concurrent writers per channel, so seq has no gaps or repeats.
-    let seq: i64 = sqlx::query_scalar(
-        "UPDATE channels SET last_seq = last_seq + 1 WHERE name = $1 RETURNING last_seq",
-    )
-    .bind(&name)
-    .fetch_one(&mut *conn)
-    .await?;
-    let body = serde_json::to_string(body).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query("INSERT INTO events (channel, seq, at_ms, body) VALUES ($1, $2, $3, $4)")
-        .bind(&name)
-        .bind(seq)
-        .bind(at_ms)
-        .bind(body)
-        .execute(&mut *conn)
-        .await?;
-    Ok(seq)
+    Ok(())
 }

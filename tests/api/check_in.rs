@@ -103,11 +103,15 @@ async fn late_after_threshold_teacher_override_and_close() {
     assert!(body["message"].as_str().unwrap().contains("closed"), "{body}");
     assert_eq!(teacher.dashboard(session).await["counts"], dashboard["counts"]);
 
-    // opened + late + override + 11 absent + closed, offsets gap-free.
+    // opened + late + override + 11 absent + closed + the refused late check-in, gap-free.
     let events = app.events(Channel::Session(session)).await;
-    assert_eq!(events.len(), 15);
+    assert_eq!(events.len(), 16);
     assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as i64 + 1));
-    assert!(matches!(events.last().unwrap().body, EventBody::SessionClosed { marked_absent: 11, .. }));
+    assert!(matches!(events[14].body, EventBody::SessionClosed { marked_absent: 11, .. }));
+    assert!(matches!(
+        events[15].body,
+        EventBody::CheckInRefused { reason: rollcall::domain::CheckInRefusal::SessionClosed, .. }
+    ));
 
     // The class can be opened again with a new session.
     let (next, _) = teacher.open_session("Biology 9A", 10).await;
@@ -137,8 +141,21 @@ async fn refused_check_ins_explain_why_and_change_nothing() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["message"].as_str().unwrap().contains("6 letters"), "{body}");
 
-    assert_eq!(teacher.dashboard(session).await, before);
-    assert_eq!(app.events(Channel::Session(session)).await.len(), 1);
+    // The attendance is untouched; the teacher is told about the two refused attempts.
+    let after = teacher.dashboard(session).await;
+    assert_eq!(after["roster"], before["roster"]);
+    assert_eq!(after["counts"], before["counts"]);
+    let events = app.events(Channel::Session(session)).await;
+    let refusals: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::CheckInRefused { student_name, reason, .. } => Some((student_name.as_str(), *reason)),
+            _ => None,
+        })
+        .collect();
+    use rollcall::domain::CheckInRefusal::*;
+    assert_eq!(refusals, [("Dina Fischer", NotOnRoster), ("Ava Adams", WrongCode)]);
+    assert_eq!(events.len(), 3);
 }
 
 #[tokio::test]

@@ -26,6 +26,10 @@ pub fn test_config(database_url: String) -> Config {
         session_hours: 12,
         secure_cookies: false,
         max_body_bytes: 64 * 1024,
+        heartbeat_ms: 15_000,
+        ws_queue: 256,
+        max_replay: 1000,
+        metrics_token: None,
     }
 }
 

@@ -69,7 +69,8 @@ async fn malformed_oversize_and_invalid_requests_are_refused_cleanly() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Nothing above changed the session.
-    assert_eq!(teacher.dashboard(session).await, before);
+    let after = teacher.dashboard(session).await;
+    assert_eq!((&after["roster"], &after["counts"]), (&before["roster"], &before["counts"]));
     assert_eq!(app.events(Channel::Session(session)).await.len(), 1);
     // And the real request still works afterwards.
     assert_eq!(student.ok("check_in", json!({ "code": code })).await["status"], "present");

@@ -1,0 +1,66 @@
+//! Prometheus metrics for the live layer, served as text at `GET /metrics`.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+pub struct Metrics {
+    registry: Registry,
+    pub open_connections: Gauge,
+    pub subscriptions: Gauge,
+    pub events_published: Counter,
+    pub frames_sent: Counter,
+    pub queue_drops: Counter,
+    pub slow_consumer_disconnects: Counter,
+    pub bad_frames: Counter,
+    pub heartbeat_timeouts: Counter,
+    /// From commit to the frame written to the socket.
+    pub fanout_latency: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("rollcall");
+        let metrics = Metrics {
+            open_connections: Gauge::default(),
+            subscriptions: Gauge::default(),
+            events_published: Counter::default(),
+            frames_sent: Counter::default(),
+            queue_drops: Counter::default(),
+            slow_consumer_disconnects: Counter::default(),
+            bad_frames: Counter::default(),
+            heartbeat_timeouts: Counter::default(),
+            // 0.25 ms … ~4 s
+            fanout_latency: Histogram::new(exponential_buckets(0.00025, 2.0, 15)),
+            registry: Registry::default(),
+        };
+        registry.register("ws_connections", "Open WebSocket connections", metrics.open_connections.clone());
+        registry.register("ws_subscriptions", "Channel subscriptions held by open connections", metrics.subscriptions.clone());
+        registry.register("events_published", "Events committed and handed to the fan-out", metrics.events_published.clone());
+        registry.register("ws_frames_sent", "Event frames written to WebSockets", metrics.frames_sent.clone());
+        registry.register("ws_queue_drops", "Frames dropped because a connection's send queue was full", metrics.queue_drops.clone());
+        registry.register(
+            "ws_slow_consumer_disconnects",
+            "Connections closed because they could not keep up",
+            metrics.slow_consumer_disconnects.clone(),
+        );
+        registry.register("ws_bad_frames", "Client frames refused (malformed, oversize or over the rate limit)", metrics.bad_frames.clone());
+        registry.register("ws_heartbeat_timeouts", "Connections dropped after missed heartbeats", metrics.heartbeat_timeouts.clone());
+        registry.register(
+            "fanout_latency_seconds",
+            "Time from commit to the event frame written to a subscriber's socket",
+            metrics.fanout_latency.clone(),
+        );
+        Metrics { registry, ..metrics }
+    }
+}
+
+impl Metrics {
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}
