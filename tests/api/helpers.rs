@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 pub struct TestApp {
     pub base: String,
     pub server: RunningServer,
-    _dir: tempfile::TempDir,
+    pub _dir: tempfile::TempDir,
 }
 
 pub fn test_config(database_url: String) -> Config {
@@ -157,4 +157,119 @@ pub fn roster_entry<'a>(dashboard: &'a Value, username: &str) -> &'a Value {
         .iter()
         .find(|e| e["username"] == username)
         .unwrap_or_else(|| panic!("{username} not on roster"))
+}
+
+// ---------------------------------------------------------------- WebSocket client
+
+use futures::{SinkExt, StreamExt};
+use rollcall::protocol::{ClientMessage, ServerMessage, StreamPosition};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+pub type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A live-channel client speaking the protocol over a real socket.
+pub struct Ws {
+    pub stream: WsStream,
+}
+
+impl TestApp {
+    /// Logs in and returns the bearer token.
+    pub async fn token(&self, username: &str, password: &str) -> String {
+        let (status, body) = self
+            .anonymous()
+            .call("login", json!({ "username": username, "password": password }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn user_id(&self, username: &str) -> i64 {
+        let name = rollcall::domain::Username::parse(username).unwrap();
+        self.server.state.store.credentials(&name).await.unwrap().unwrap().id
+    }
+
+    pub fn ws_request(&self, token: Option<&str>) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+        let mut request = format!("ws://{}/ws", self.server.addr).into_client_request().unwrap();
+        if let Some(token) = token {
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        }
+        request
+    }
+
+    /// Connects and reads the welcome frame.
+    pub async fn ws(&self, token: &str) -> Ws {
+        let (stream, _) = tokio_tungstenite::connect_async(self.ws_request(Some(token)))
+            .await
+            .expect("upgrade accepted");
+        let mut ws = Ws { stream };
+        assert!(matches!(ws.next().await, ServerMessage::Welcome { .. }));
+        ws
+    }
+}
+
+impl Ws {
+    pub async fn send(&mut self, message: &ClientMessage) {
+        self.send_text(&serde_json::to_string(message).unwrap()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream.send(Message::Text(text.into())).await.unwrap();
+    }
+
+    /// The next protocol message (heartbeat pings are answered and skipped), within 5 s.
+    pub async fn next(&mut self) -> ServerMessage {
+        loop {
+            let frame = tokio::time::timeout(std::time::Duration::from_secs(5), self.stream.next())
+                .await
+                .expect("a frame within 5 s")
+                .expect("socket open")
+                .expect("frame ok");
+            if let Message::Text(text) = frame {
+                match serde_json::from_str(&text).unwrap() {
+                    ServerMessage::Ping { nonce, .. } => self.send(&ClientMessage::Pong { nonce }).await,
+                    message => return message,
+                }
+            }
+        }
+    }
+
+    /// Waits for the close frame and returns its code.
+    pub async fn closed_with(&mut self) -> u16 {
+        loop {
+            match tokio::time::timeout(std::time::Duration::from_secs(10), self.stream.next())
+                .await
+                .expect("closed within 10 s")
+            {
+                Some(Ok(Message::Close(Some(frame)))) => return frame.code.into(),
+                Some(Ok(Message::Close(None))) | None => return 1005,
+                Some(Err(_)) => return 1006,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Subscribes and returns the `Subscribed` answer's (position, recovered, replayed).
+    pub async fn subscribe(&mut self, channel: Channel, since: Option<StreamPosition>) -> (StreamPosition, bool, u32) {
+        self.send(&ClientMessage::Subscribe { channel, since }).await;
+        match self.next().await {
+            ServerMessage::Subscribed { position, recovered, replayed, .. } => (position, recovered, replayed),
+            other => panic!("expected subscribed, got {other:?}"),
+        }
+    }
+
+    pub async fn event(&mut self) -> Event {
+        match self.next().await {
+            ServerMessage::Event(event) => event,
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+}
+
+impl Client {
+    pub async fn position(&self, session_id: i64) -> StreamPosition {
+        serde_json::from_value(self.dashboard(session_id).await["position"].clone()).unwrap()
+    }
 }

@@ -5,4 +5,5 @@ mod helpers;
 mod authorization;
 mod check_in;
 mod input;
+mod live;
 mod sign_in;
