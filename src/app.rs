@@ -1,8 +1,11 @@
 //! The HTML shell, the header and the routes.
 
 use crate::api::auth::{logout, me};
+use crate::components::connection_status_indicator::ConnectionStatusIndicator;
 use crate::domain::Role;
 use crate::pages;
+use crate::protocol::Channel;
+use crate::realtime::{provide_live_connection, use_live, LiveUpdate};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes, A};
@@ -31,6 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_live_connection();
     // Browser tests wait for this marker before they click: the page is interactive from here.
     Effect::new(|_| {
         if let Some(body) = document().body() {
@@ -78,6 +82,19 @@ fn Home() -> impl IntoView {
 fn Header() -> impl IntoView {
     let user = Resource::new(|| (), |_| me());
     let sign_out = Action::new(|_: &()| logout());
+    // Every signed-in tab follows its user's own channel (confirmations, marks by the teacher);
+    // pages follow more channels on top of the same connection.
+    let live = use_live();
+    Effect::new(move |_| {
+        if let Some(Ok(Some(user))) = user.get() {
+            let personal = live.status.personal;
+            live.follow(Channel::User(user.id), None, move |update| {
+                if let LiveUpdate::Event { event, replayed: false } = update {
+                    personal.set(Some(event));
+                }
+            });
+        }
+    });
     Effect::new(move |_| {
         if sign_out.value().get().is_some() {
             let _ = window().location().set_href("/login");
@@ -106,6 +123,7 @@ fn Header() -> impl IntoView {
                                         .collect_view()}
                                 </nav>
                                 <div class="who">
+                                    <ConnectionStatusIndicator/>
                                     <span class="who-name" data-testid="signed-in-as">
                                         {user.display_name}
                                     </span>

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod pages;
 pub mod protocol;
+pub mod realtime;
 #[cfg(feature = "ssr")]
 pub mod server;
 

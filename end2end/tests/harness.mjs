@@ -115,3 +115,41 @@ export async function screenshot(page, name) {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** Signs in over the API and returns a bearer token (for scripted, non-browser actions). */
+export async function apiToken(base, username, password) {
+  const res = await fetch(`${base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!res.ok) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
+  return (await res.json()).token;
+}
+
+/** Calls a server function as `token`. */
+export async function api(base, token, fn, body = {}) {
+  const res = await fetch(`${base}/api/${fn}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${fn}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Opens a session of the named class as the teacher (over the API); returns {id, code}. */
+export async function openSession(base, teacher, className, lateAfterMinutes = 10) {
+  const token = await apiToken(base, teacher, 'teacher-demo');
+  const classes = await api(base, token, 'my_classes');
+  const cls = classes.find((c) => c.name === className);
+  const id = await api(base, token, 'open_session', { class_id: cls.id, late_after_minutes: lateAfterMinutes });
+  const view = await api(base, token, 'session_dashboard', { session_id: id });
+  return { id, code: view.session.join_code };
+}
+
+export async function checkInAs(base, username, code) {
+  const token = await apiToken(base, username, 'student-demo');
+  return api(base, token, 'check_in', { code });
+}

@@ -1,5 +1,7 @@
 //! Reusable views, one component family per file.
 
 pub mod attendance_bar;
+pub mod connection_status_indicator;
 pub mod error_notice;
+pub mod live_student_activity;
 pub mod teacher_attendance_dashboard;

@@ -201,6 +201,24 @@ impl AttendanceCounts {
         }
     }
 
+    /// Undoes an [`add`](Self::add) (a student moving from one status to another).
+    pub fn remove(&mut self, status: Option<AttendanceStatus>) {
+        let slot = match status {
+            Some(AttendanceStatus::Present) => &mut self.present,
+            Some(AttendanceStatus::Late) => &mut self.late,
+            Some(AttendanceStatus::Excused) => &mut self.excused,
+            Some(AttendanceStatus::Absent) => &mut self.absent,
+            None => &mut self.not_marked,
+        };
+        *slot = slot.saturating_sub(1);
+    }
+
+    /// Applies one student's change from `previous` to `status`.
+    pub fn change(&mut self, previous: Option<AttendanceStatus>, status: Option<AttendanceStatus>) {
+        self.remove(previous);
+        self.add(status);
+    }
+
     pub fn merge(&mut self, other: AttendanceCounts) {
         self.present += other.present;
         self.late += other.late;
@@ -354,6 +372,12 @@ mod tests {
         assert_eq!(counts.rate_label(), "60%");
         assert_eq!(AttendanceCounts::default().attendance_rate(), None);
         assert_eq!(AttendanceCounts::default().rate_label(), "–");
+
+        let mut moving = counts;
+        moving.change(None, Some(Late));
+        moving.change(Some(Present), Some(Excused));
+        assert_eq!((moving.not_marked, moving.late, moving.present, moving.excused), (0, 2, 1, 2));
+        assert_eq!(moving.total(), counts.total());
     }
 
     #[test]

@@ -2,6 +2,8 @@ use crate::api::student::{check_in, my_attendance, CheckInReceipt};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::teacher_attendance_dashboard::StatusBadge;
 use crate::domain::AttendanceStatus;
+use crate::protocol::EventBody;
+use crate::realtime::use_live;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -12,7 +14,23 @@ pub fn CheckInPage() -> impl IntoView {
     let initial_code = params.read_untracked().get("code").unwrap_or_default();
     let (code, set_code) = signal(initial_code.clone());
     let submit = Action::new(|code: &String| check_in(code.clone()));
-    let history = Resource::new(move || submit.version().get(), |_| my_attendance());
+    // A change to this student's attendance (their check-in, or the teacher's mark) arrives on
+    // their own channel: refresh the history and say what changed.
+    let personal = use_live().status.personal;
+    let history = Resource::new(
+        move || (submit.version().get(), personal.with(|e| e.as_ref().map(|e| e.seq))),
+        |_| my_attendance(),
+    );
+    let teacher_update = move || {
+        personal.with(|event| match event.as_ref().map(|e| &e.body) {
+            Some(EventBody::AttendanceChanged { status, source, .. })
+                if *source != crate::domain::MarkSource::SelfCheckIn =>
+            {
+                Some(format!("Your teacher marked you {}.", status.label().to_lowercase()))
+            }
+            _ => None,
+        })
+    };
     view! {
         <div class="card narrow">
             <h1>"Check in"</h1>
@@ -55,6 +73,16 @@ pub fn CheckInPage() -> impl IntoView {
                     })
             }}
         </div>
+        {move || {
+            teacher_update()
+                .map(|text| {
+                    view! {
+                        <div class="card narrow notice receipt" role="status" data-testid="teacher-update">
+                            {text}
+                        </div>
+                    }
+                })
+        }}
         <section class="card narrow">
             <h2>"My recent attendance"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

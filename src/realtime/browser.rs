@@ -1,0 +1,422 @@
+//! The connection driver: a WebSocket with resume, heartbeat watch, backoff and polling.
+
+use super::{LinkState, LinkStatus, LiveUpdate, ResumeReport};
+use crate::protocol::{
+    close_code, Channel, ClientMessage, Event, ServerMessage, StreamPosition, UpdatesResponse,
+    UPDATES_PATH, WS_PATH,
+};
+use leptos::leptos_dom::helpers::{set_interval_with_handle, set_timeout_with_handle, TimeoutHandle};
+use leptos::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+use wasm_bindgen::prelude::*;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+/// Failed attempts in a row before updates also come by polling.
+const POLL_AFTER_FAILURES: u32 = 3;
+const POLL_EVERY_MS: u64 = 1500;
+const BACKOFF_BASE_MS: f64 = 500.0;
+const BACKOFF_CAP_MS: f64 = 15_000.0;
+/// A socket that hears nothing (not even a ping) for this many heartbeats is presumed dead.
+const SILENT_HEARTBEATS: f64 = 2.5;
+
+struct Follow {
+    id: u64,
+    position: Option<StreamPosition>,
+    on_update: Rc<dyn Fn(LiveUpdate)>,
+    /// Events still to come from the last replay (they are flagged `replayed`).
+    replay_left: u32,
+}
+
+struct Socket {
+    ws: WebSocket,
+    welcomed: bool,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Socket {
+    /// Stops listening and closes; its late events can no longer reach the driver.
+    fn discard(self) {
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close();
+    }
+}
+
+pub struct Driver {
+    status: LinkStatus,
+    me: RefCell<Weak<Driver>>,
+    socket: RefCell<Option<Socket>>,
+    follows: RefCell<HashMap<Channel, Follow>>,
+    retry: Cell<Option<TimeoutHandle>>,
+    started: Cell<bool>,
+    polling: Cell<bool>,
+    failures: Cell<u32>,
+    heartbeat_ms: Cell<f64>,
+    last_frame_at: Cell<f64>,
+    next_follow_id: Cell<u64>,
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+fn online() -> bool {
+    window().navigator().on_line()
+}
+
+impl Driver {
+    pub fn new(status: LinkStatus) -> Rc<Driver> {
+        let driver = Rc::new(Driver {
+            status,
+            me: RefCell::new(Weak::new()),
+            socket: RefCell::new(None),
+            follows: RefCell::new(HashMap::new()),
+            retry: Cell::new(None),
+            started: Cell::new(false),
+            polling: Cell::new(false),
+            failures: Cell::new(0),
+            heartbeat_ms: Cell::new(15_000.0),
+            last_frame_at: Cell::new(0.0),
+            next_follow_id: Cell::new(1),
+        });
+        *driver.me.borrow_mut() = Rc::downgrade(&driver);
+        driver
+    }
+
+    fn me(&self) -> Weak<Driver> {
+        self.me.borrow().clone()
+    }
+
+    pub fn follow(&self, channel: Channel, position: Option<StreamPosition>, on_update: Rc<dyn Fn(LiveUpdate)>) -> u64 {
+        let id = self.next_follow_id.replace(self.next_follow_id.get() + 1);
+        self.follows.borrow_mut().insert(
+            channel,
+            Follow {
+                id,
+                position,
+                on_update,
+                replay_left: 0,
+            },
+        );
+        if !self.started.replace(true) {
+            self.install_watchers();
+            self.connect();
+        } else {
+            self.send_subscribe(channel);
+        }
+        id
+    }
+
+    /// Stops following, unless someone has followed the channel again since (`id` is theirs).
+    pub fn unfollow(&self, channel: Channel, id: u64) {
+        let mut follows = self.follows.borrow_mut();
+        if follows.get(&channel).is_some_and(|follow| follow.id == id) {
+            follows.remove(&channel);
+            drop(follows);
+            self.send(&ClientMessage::Unsubscribe { channel });
+        }
+    }
+
+    pub fn reconnect_now(&self) {
+        self.failures.set(0);
+        self.connect();
+    }
+
+    fn install_watchers(&self) {
+        let me = self.me();
+        // Back online: try at once instead of waiting out the backoff.
+        let handle = window_event_listener(leptos::ev::online, move |_| {
+            if let Some(driver) = me.upgrade() {
+                if !driver.is_open() {
+                    driver.connect();
+                }
+            }
+        });
+        std::mem::forget(handle); // lives as long as the tab
+        let me = self.me();
+        let handle = window_event_listener(leptos::ev::offline, move |_| {
+            if let Some(driver) = me.upgrade() {
+                driver.status.state.set(LinkState::Offline);
+            }
+        });
+        std::mem::forget(handle);
+        // A socket can die without a close event (a laptop lid, a NAT timeout): the server
+        // pings every heartbeat, so long silence means it is gone.
+        let me = self.me();
+        let _ = set_interval_with_handle(
+            move || {
+                if let Some(driver) = me.upgrade() {
+                    let silent_for = now() - driver.last_frame_at.get();
+                    if driver.is_open() && silent_for > driver.heartbeat_ms.get() * SILENT_HEARTBEATS {
+                        driver.status.last_error.set(Some("No heartbeat from the server.".into()));
+                        driver.lost(close_code::HEARTBEAT_TIMEOUT);
+                    }
+                }
+            },
+            Duration::from_secs(1),
+        );
+    }
+
+    fn is_open(&self) -> bool {
+        self.socket.borrow().as_ref().is_some_and(|s| s.welcomed)
+    }
+
+    fn connect(&self) {
+        if let Some(handle) = self.retry.take() {
+            handle.clear();
+        }
+        if let Some(old) = self.socket.borrow_mut().take() {
+            old.discard();
+        }
+        self.status.next_retry_at_ms.set(None);
+        if self.failures.get() == 0 {
+            self.status.state.set(LinkState::Connecting);
+        }
+        let location = window().location();
+        let scheme = if location.protocol().as_deref() == Ok("https:") { "wss" } else { "ws" };
+        let url = format!("{scheme}://{}{WS_PATH}", location.host().unwrap_or_default());
+        let ws = match WebSocket::new(&url) {
+            Ok(ws) => ws,
+            Err(_) => return self.lost(1006),
+        };
+        let me = self.me();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let (Some(driver), Some(text)) = (me.upgrade(), event.data().as_string()) {
+                driver.on_frame(&text);
+            }
+        });
+        let me = self.me();
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
+            if let Some(driver) = me.upgrade() {
+                if event.code() != close_code::SERVER_RESTARTING && !event.reason().is_empty() {
+                    driver.status.last_error.set(Some(event.reason()));
+                }
+                driver.lost(event.code());
+            }
+        });
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        *self.socket.borrow_mut() = Some(Socket {
+            ws,
+            welcomed: false,
+            _on_message: on_message,
+            _on_close: on_close,
+        });
+    }
+
+    /// The socket closed or died: schedule the next attempt.
+    fn lost(&self, code: u16) {
+        if let Some(socket) = self.socket.borrow_mut().take() {
+            socket.discard();
+        }
+        let restarting = code == close_code::SERVER_RESTARTING;
+        if !restarting {
+            self.failures.set(self.failures.get() + 1);
+        }
+        let failures = self.failures.get();
+        if failures >= POLL_AFTER_FAILURES {
+            self.start_polling();
+        }
+        self.status.attempt.set(failures.max(1));
+        self.status.state.set(if !online() {
+            LinkState::Offline
+        } else if self.polling.get() {
+            LinkState::Polling
+        } else {
+            LinkState::Reconnecting
+        });
+        // Full jitter: a random delay up to the exponential bound, so a school's worth of
+        // dashboards do not all come back in the same millisecond. A restart is not a failure:
+        // come back almost at once.
+        let bound = if restarting {
+            300.0
+        } else {
+            (BACKOFF_BASE_MS * 2f64.powi(failures.saturating_sub(1).min(16) as i32)).min(BACKOFF_CAP_MS)
+        };
+        let delay = js_sys::Math::random() * bound;
+        self.status.next_retry_at_ms.set(Some(now() + delay));
+        let me = self.me();
+        if let Ok(handle) = set_timeout_with_handle(
+            move || {
+                if let Some(driver) = me.upgrade() {
+                    driver.connect();
+                }
+            },
+            Duration::from_millis(delay as u64),
+        ) {
+            if let Some(old) = self.retry.replace(Some(handle)) {
+                old.clear();
+            }
+        }
+    }
+
+    fn send(&self, message: &ClientMessage) {
+        if let Some(socket) = self.socket.borrow().as_ref().filter(|s| s.welcomed) {
+            if let Ok(text) = serde_json::to_string(message) {
+                let _ = socket.ws.send_with_str(&text);
+            }
+        }
+    }
+
+    fn send_subscribe(&self, channel: Channel) {
+        let since = self
+            .follows
+            .borrow()
+            .get(&channel)
+            .and_then(|follow| follow.position.clone());
+        self.send(&ClientMessage::Subscribe { channel, since });
+    }
+
+    fn on_frame(&self, text: &str) {
+        self.last_frame_at.set(now());
+        let Ok(message) = serde_json::from_str::<ServerMessage>(text) else {
+            return;
+        };
+        match message {
+            ServerMessage::Welcome { heartbeat_ms, .. } => {
+                self.heartbeat_ms.set(heartbeat_ms as f64);
+                if let Some(socket) = self.socket.borrow_mut().as_mut() {
+                    socket.welcomed = true;
+                }
+                self.failures.set(0);
+                self.polling.set(false);
+                self.status.attempt.set(0);
+                self.status.next_retry_at_ms.set(None);
+                self.status.last_error.set(None);
+                self.status.state.set(LinkState::Open);
+                let channels: Vec<Channel> = self.follows.borrow().keys().copied().collect();
+                for channel in channels {
+                    self.send_subscribe(channel);
+                }
+            }
+            ServerMessage::Subscribed {
+                channel,
+                position,
+                recovered,
+                replayed,
+            } => {
+                self.status.last_resume.set(Some(ResumeReport {
+                    channel,
+                    recovered,
+                    replayed,
+                }));
+                let reload = {
+                    let mut follows = self.follows.borrow_mut();
+                    let Some(follow) = follows.get_mut(&channel) else { return };
+                    follow.replay_left = replayed;
+                    if !recovered || follow.position.is_none() {
+                        follow.position = Some(position);
+                    }
+                    (!recovered).then(|| follow.on_update.clone())
+                };
+                if let Some(on_update) = reload {
+                    on_update(LiveUpdate::Reload);
+                }
+            }
+            ServerMessage::Event(event) => self.apply(event),
+            ServerMessage::Ping { nonce, rtt_ms } => {
+                self.send(&ClientMessage::Pong { nonce });
+                if rtt_ms.is_some() {
+                    self.status.latency_ms.set(rtt_ms);
+                }
+            }
+            ServerMessage::Error { message, .. } => self.status.last_error.set(Some(message)),
+            ServerMessage::Unsubscribed { .. } => {}
+        }
+    }
+
+    /// Hands an event to its follower unless it was already seen (by seq).
+    fn apply(&self, event: Event) {
+        let (on_update, replayed) = {
+            let mut follows = self.follows.borrow_mut();
+            let Some(follow) = follows.get_mut(&event.channel) else { return };
+            if let Some(position) = &mut follow.position {
+                if event.seq <= position.seq {
+                    return;
+                }
+                position.seq = event.seq;
+            }
+            let replayed = follow.replay_left > 0;
+            follow.replay_left = follow.replay_left.saturating_sub(1);
+            (follow.on_update.clone(), replayed)
+        };
+        self.status.last_event_at_ms.set(Some(now()));
+        on_update(LiveUpdate::Event { event, replayed });
+    }
+
+    fn start_polling(&self) {
+        if self.polling.replace(true) {
+            return;
+        }
+        let me = self.me();
+        leptos::task::spawn_local(async move {
+            loop {
+                let Some(driver) = me.upgrade() else { return };
+                if !driver.polling.get() {
+                    return;
+                }
+                driver.poll_once().await;
+                drop(driver);
+                sleep(POLL_EVERY_MS).await;
+            }
+        });
+    }
+
+    async fn poll_once(&self) {
+        let targets: Vec<(Channel, Option<StreamPosition>)> = self
+            .follows
+            .borrow()
+            .iter()
+            .map(|(channel, follow)| (*channel, follow.position.clone()))
+            .collect();
+        for (channel, position) in targets {
+            let mut url = format!("{UPDATES_PATH}?channel={channel}");
+            if let Some(position) = &position {
+                url.push_str(&format!("&since={}&epoch={}", position.seq, position.epoch));
+            }
+            let answer = match gloo_net::http::Request::get(&url).send().await {
+                Ok(response) if response.ok() => response.json::<UpdatesResponse>().await.ok(),
+                Ok(response) => {
+                    self.status
+                        .last_error
+                        .set(Some(format!("Polling failed ({}).", response.status())));
+                    None
+                }
+                Err(_) => None,
+            };
+            let Some(answer) = answer else { continue };
+            if !self.polling.get() {
+                return; // the socket came back meanwhile and owns the stream again
+            }
+            if !answer.recovered {
+                let on_update = {
+                    let mut follows = self.follows.borrow_mut();
+                    let Some(follow) = follows.get_mut(&channel) else { continue };
+                    follow.position = Some(answer.position);
+                    follow.on_update.clone()
+                };
+                on_update(LiveUpdate::Reload);
+                continue;
+            }
+            if position.is_none() {
+                if let Some(follow) = self.follows.borrow_mut().get_mut(&channel) {
+                    follow.position = Some(answer.position.clone());
+                }
+            }
+            for event in answer.events {
+                self.apply(event);
+            }
+        }
+    }
+}
+
+async fn sleep(ms: u64) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

@@ -1,0 +1,141 @@
+//! The browser side of the live channel: one connection per tab, exposed as signals.
+//!
+//! States: connecting → open; on loss, reconnecting with exponential backoff and full jitter
+//! (immediately when the server said it is restarting or the browser came back online); after
+//! repeated failures it also polls `/api/updates` while it keeps trying to upgrade back. Every
+//! followed channel resumes from the last seq seen, so nothing is missed or applied twice.
+//!
+//! During server rendering nothing connects: the signals keep their initial values, which is
+//! what the first browser render shows too, so hydration matches.
+
+use crate::protocol::{Channel, Event, StreamPosition};
+use leptos::prelude::*;
+
+#[cfg(feature = "hydrate")]
+mod browser;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Connecting,
+    Open,
+    Reconnecting,
+    /// The WebSocket keeps failing: updates come by polling while it retries.
+    Polling,
+    /// The browser says it has no network.
+    Offline,
+}
+
+impl LinkState {
+    pub fn label(self) -> &'static str {
+        match self {
+            LinkState::Connecting => "Connecting",
+            LinkState::Open => "Live",
+            LinkState::Reconnecting => "Reconnecting",
+            LinkState::Polling => "Polling",
+            LinkState::Offline => "Offline",
+        }
+    }
+
+    /// CSS class and test hook.
+    pub fn key(self) -> &'static str {
+        match self {
+            LinkState::Connecting => "connecting",
+            LinkState::Open => "open",
+            LinkState::Reconnecting => "reconnecting",
+            LinkState::Polling => "polling",
+            LinkState::Offline => "offline",
+        }
+    }
+}
+
+/// How the last (re)subscribe went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumeReport {
+    pub channel: Channel,
+    /// True: every missed event was replayed. False: the snapshot had to be reloaded.
+    pub recovered: bool,
+    pub replayed: u32,
+}
+
+/// What a follower of a channel receives.
+#[derive(Debug, Clone)]
+pub enum LiveUpdate {
+    /// The next event, in order. `replayed`: it happened while this tab was not connected.
+    Event { event: Event, replayed: bool },
+    /// The missed events could not be replayed: reload the snapshot and follow again from its
+    /// position.
+    Reload,
+}
+
+/// Everything the UI shows about the connection.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkStatus {
+    pub state: RwSignal<LinkState>,
+    /// Consecutive failed attempts (0 when open).
+    pub attempt: RwSignal<u32>,
+    pub latency_ms: RwSignal<Option<u32>>,
+    /// When the next reconnect attempt is due (ms since the epoch).
+    pub next_retry_at_ms: RwSignal<Option<f64>>,
+    pub last_event_at_ms: RwSignal<Option<f64>>,
+    pub last_resume: RwSignal<Option<ResumeReport>>,
+    pub last_error: RwSignal<Option<String>>,
+    /// Events on the signed-in user's own channel (e.g. "your teacher marked you excused").
+    pub personal: RwSignal<Option<Event>>,
+}
+
+/// The tab's live connection (a cheap `Copy` handle; get it with [`use_live`]).
+#[derive(Clone, Copy)]
+pub struct LiveConnection {
+    pub status: LinkStatus,
+    #[cfg(feature = "hydrate")]
+    driver: StoredValue<std::rc::Rc<browser::Driver>, LocalStorage>,
+}
+
+/// Creates the tab's connection and makes it available to every component below.
+pub fn provide_live_connection() -> LiveConnection {
+    let status = LinkStatus {
+        state: RwSignal::new(LinkState::Connecting),
+        attempt: RwSignal::new(0),
+        latency_ms: RwSignal::new(None),
+        next_retry_at_ms: RwSignal::new(None),
+        last_event_at_ms: RwSignal::new(None),
+        last_resume: RwSignal::new(None),
+        last_error: RwSignal::new(None),
+        personal: RwSignal::new(None),
+    };
+    let connection = LiveConnection {
+        status,
+        #[cfg(feature = "hydrate")]
+        driver: StoredValue::new_local(browser::Driver::new(status)),
+    };
+    provide_context(connection);
+    connection
+}
+
+pub fn use_live() -> LiveConnection {
+    expect_context::<LiveConnection>()
+}
+
+impl LiveConnection {
+    /// Follows a channel from `position` (the snapshot's), calling `on_update` with each event
+    /// in order, and stops when the calling component goes away. Following again replaces the
+    /// previous follower and resubscribes. Browser only: call it from an effect.
+    pub fn follow(&self, channel: Channel, position: Option<StreamPosition>, on_update: impl Fn(LiveUpdate) + 'static) {
+        #[cfg(feature = "hydrate")]
+        {
+            let id = self
+                .driver
+                .with_value(|driver| driver.follow(channel, position, std::rc::Rc::new(on_update)));
+            let driver = self.driver;
+            on_cleanup(move || driver.with_value(|driver| driver.unfollow(channel, id)));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (channel, position, on_update);
+    }
+
+    /// Drops the current attempt and connects now (the "Reconnect" button).
+    pub fn reconnect_now(&self) {
+        #[cfg(feature = "hydrate")]
+        self.driver.with_value(|driver| driver.reconnect_now());
+    }
+}
