@@ -89,7 +89,11 @@ fn Header() -> impl IntoView {
         if let Some(Ok(Some(user))) = user.get() {
             let personal = live.status.personal;
             live.follow(Channel::User(user.id), None, move |update| {
-                if let LiveUpdate::Event { event, replayed: false } = update {
+                if let LiveUpdate::Event {
+                    event,
+                    replayed: false,
+                } = update
+                {
                     personal.set(Some(event));
                 }
             });

@@ -56,10 +56,7 @@ impl AppError {
         Self::new(ErrorKind::BadRequest, message)
     }
     pub fn unauthenticated() -> Self {
-        Self::new(
-            ErrorKind::Unauthenticated,
-            "Please sign in to continue.",
-        )
+        Self::new(ErrorKind::Unauthenticated, "Please sign in to continue.")
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Forbidden, message)
@@ -122,9 +119,7 @@ impl FromServerFnError for AppError {
                 response.set_status(status);
             }
         }
-        serde_json::to_vec(self)
-            .map(Into::into)
-            .unwrap_or_default()
+        serde_json::to_vec(self).map(Into::into).unwrap_or_default()
     }
 }
 

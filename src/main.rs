@@ -33,7 +33,10 @@ async fn run() -> Result<(), String> {
     println!("\nRollcall is running at http://{}", server.addr);
     println!("  database: {database}");
     if seeded_demo {
-        println!("Demo logins (username / password):\n{}", seed::demo_logins());
+        println!(
+            "Demo logins (username / password):\n{}",
+            seed::demo_logins()
+        );
     }
     println!("Press Ctrl-C to stop.\n");
     shutdown_signal().await;

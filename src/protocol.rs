@@ -31,7 +31,8 @@ impl fmt::Display for Channel {
 
 impl Channel {
     pub fn parse(text: &str) -> Result<Channel, String> {
-        let bad = || format!("Unknown channel {text:?}: expected session:<id>, school or user:<id>.");
+        let bad =
+            || format!("Unknown channel {text:?}: expected session:<id>, school or user:<id>.");
         match text.split_once(':') {
             None if text == "school" => Ok(Channel::School),
             Some(("session", id)) => id.parse().map(Channel::Session).map_err(|_| bad()),
@@ -252,12 +253,19 @@ mod tests {
             subscribe,
             ClientMessage::Subscribe {
                 channel: Channel::Session(4),
-                since: Some(StreamPosition { epoch: "ab".into(), seq: 7 }),
+                since: Some(StreamPosition {
+                    epoch: "ab".into(),
+                    seq: 7
+                }),
             }
         );
         let fresh: ClientMessage =
-            serde_json::from_str(r#"{"type":"subscribe","channel":"school","since":null}"#).unwrap();
-        assert!(matches!(fresh, ClientMessage::Subscribe { since: None, .. }));
+            serde_json::from_str(r#"{"type":"subscribe","channel":"school","since":null}"#)
+                .unwrap();
+        assert!(matches!(
+            fresh,
+            ClientMessage::Subscribe { since: None, .. }
+        ));
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"shout"}"#).is_err());
     }
 }

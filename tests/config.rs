@@ -16,6 +16,12 @@ fn leptos_table(text: &str) -> Vec<String> {
 fn leptos_toml_matches_cargo_metadata() {
     let cargo = leptos_table(include_str!("../Cargo.toml"));
     let leptos = leptos_table(include_str!("../Leptos.toml"));
-    assert!(cargo.iter().any(|l| l.starts_with("output-name")), "no table in Cargo.toml");
-    assert_eq!(cargo, leptos, "Leptos.toml drifted from Cargo.toml's [package.metadata.leptos]");
+    assert!(
+        cargo.iter().any(|l| l.starts_with("output-name")),
+        "no table in Cargo.toml"
+    );
+    assert_eq!(
+        cargo, leptos,
+        "Leptos.toml drifted from Cargo.toml's [package.metadata.leptos]"
+    );
 }

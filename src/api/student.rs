@@ -62,7 +62,8 @@ pub async fn my_attendance() -> Result<Vec<HistoryEntry>, AppError> {
     use crate::domain::Role;
     use crate::server::{auth, state};
 
-    let student = auth::require_role(&[Role::Student], "Attendance history is for students.").await?;
+    let student =
+        auth::require_role(&[Role::Student], "Attendance history is for students.").await?;
     let state = state();
     let offset = state.config.utc_offset_minutes;
     let rows = state.store.student_history(student.id, 20).await?;

@@ -57,7 +57,10 @@ pub(crate) mod ssr {
     use crate::server::store::SessionRow;
 
     /// The session, if the caller may run it: its class's teacher, or an admin.
-    pub async fn session_for_staff(user: &CurrentUser, session_id: SessionId) -> AppResult<SessionRow> {
+    pub async fn session_for_staff(
+        user: &CurrentUser,
+        session_id: SessionId,
+    ) -> AppResult<SessionRow> {
         let session = crate::server::state()
             .store
             .session(session_id)
@@ -76,7 +79,8 @@ pub(crate) mod ssr {
     }
 
     pub async fn staff() -> AppResult<CurrentUser> {
-        crate::server::auth::require_role(&[Role::Teacher, Role::Admin], "This is for teachers.").await
+        crate::server::auth::require_role(&[Role::Teacher, Role::Admin], "This is for teachers.")
+            .await
     }
 
     pub fn qr_svg(url: &str) -> String {
@@ -95,7 +99,10 @@ pub(crate) mod ssr {
 #[server(endpoint = "my_classes", input = Json)]
 pub async fn my_classes() -> Result<Vec<ClassSummary>, AppError> {
     let user = ssr::staff().await?;
-    let rows = crate::server::state().store.classes_visible_to(&user).await?;
+    let rows = crate::server::state()
+        .store
+        .classes_visible_to(&user)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|row| ClassSummary {
@@ -110,7 +117,10 @@ pub async fn my_classes() -> Result<Vec<ClassSummary>, AppError> {
 
 /// Opens a session of the class starting now (or returns the one already open).
 #[server(endpoint = "open_session", input = Json)]
-pub async fn open_session(class_id: ClassId, late_after_minutes: u32) -> Result<SessionId, AppError> {
+pub async fn open_session(
+    class_id: ClassId,
+    late_after_minutes: u32,
+) -> Result<SessionId, AppError> {
     use crate::domain::{JoinCode, Role};
     use crate::server::store::Actor;
     use crate::server::{auth, now_ms, state};
@@ -149,7 +159,8 @@ pub async fn session_dashboard(session_id: SessionId) -> Result<SessionView, App
     let session = ssr::session_for_staff(&user, session_id).await?;
     let state = crate::server::state();
     let (roster, position) = state.store.roster(&session).await?;
-    let counts = AttendanceCounts::from_statuses(roster.iter().map(|l| l.mark.as_ref().map(|m| m.status)));
+    let counts =
+        AttendanceCounts::from_statuses(roster.iter().map(|l| l.mark.as_ref().map(|m| m.status)));
     let check_in_url = format!("{}/checkin/{}", state.config.public_url, session.join_code);
     Ok(SessionView {
         session: SessionInfo {
@@ -214,5 +225,8 @@ pub async fn close_session(session_id: SessionId) -> Result<u32, AppError> {
         user_id: user.id,
         device: auth::calling_device(),
     };
-    state().store.close_session(&session, &actor, now_ms()).await
+    state()
+        .store
+        .close_session(&session, &actor, now_ms())
+        .await
 }

@@ -62,7 +62,7 @@ pub fn ConnectionStatusIndicator(
             </Show>
         </div>
     }
-        .into_any()
+    .into_any()
 }
 
 #[component]
@@ -75,7 +75,9 @@ fn ConnectionPanel() -> impl IntoView {
         LinkState::Connecting => "Opening the live connection…",
         LinkState::Open => "Changes appear as they happen.",
         LinkState::Reconnecting => "The connection dropped; trying again.",
-        LinkState::Polling => "The live connection keeps failing, so updates come by polling every few seconds.",
+        LinkState::Polling => {
+            "The live connection keeps failing, so updates come by polling every few seconds."
+        }
         LinkState::Offline => "This device is offline. Changes will catch up when it is back.",
     };
     let retry = move || {
@@ -92,7 +94,11 @@ fn ConnectionPanel() -> impl IntoView {
         None => "not yet".to_string(),
         Some(report) if !report.recovered => "too far behind: reloaded the snapshot".to_string(),
         Some(report) if report.replayed == 0 => "up to date, nothing missed".to_string(),
-        Some(report) => format!("replayed {} missed event{}", report.replayed, if report.replayed == 1 { "" } else { "s" }),
+        Some(report) => format!(
+            "replayed {} missed event{}",
+            report.replayed,
+            if report.replayed == 1 { "" } else { "s" }
+        ),
     };
     view! {
         <section class="link-panel" data-testid="connection-panel" data-state=move || state().key()>

@@ -6,7 +6,9 @@ use leptos::prelude::*;
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     let signed_out = error.kind == ErrorKind::Unauthenticated;
     let next = if signed_out {
-        leptos_router::hooks::use_location().pathname.get_untracked()
+        leptos_router::hooks::use_location()
+            .pathname
+            .get_untracked()
     } else {
         String::new()
     };

@@ -21,7 +21,12 @@ impl ActivityItem {
     /// The activity an event represents, if any.
     pub fn from_event(event: &Event, replayed: bool) -> Option<ActivityItem> {
         match &event.body {
-            EventBody::AttendanceChanged { student_name, status, source, .. } => Some(ActivityItem {
+            EventBody::AttendanceChanged {
+                student_name,
+                status,
+                source,
+                ..
+            } => Some(ActivityItem {
                 seq: event.seq,
                 at_ms: event.at_ms,
                 student_name: student_name.clone(),
@@ -75,7 +80,14 @@ pub fn LiveStudentActivity(
             .take(if compact { 6 } else { 60 })
             .collect::<Vec<_>>()
     };
-    let recent_joins = move || items.get().into_iter().filter(ActivityItem::is_join).take(5).collect::<Vec<_>>();
+    let recent_joins = move || {
+        items
+            .get()
+            .into_iter()
+            .filter(ActivityItem::is_join)
+            .take(5)
+            .collect::<Vec<_>>()
+    };
     let filter_button = move |value: Filter, label: &'static str| {
         view! {
             <button
@@ -92,7 +104,7 @@ pub fn LiveStudentActivity(
             <header class="activity-head">
                 <h2>"Live activity"</h2>
                 <span class="activity-rate" data-testid="activity-rate">
-                    {move || counts.get().rate_label()} " present"
+                    {move || counts.get().rate_label()} " attendance"
                 </span>
             </header>
             {(!compact)
@@ -137,19 +149,19 @@ pub fn LiveStudentActivity(
                     items
                         .into_iter()
                         .map(|item| {
+                            let status = item.status.label().to_lowercase();
                             let verb = match (item.source, item.status) {
-                                (MarkSource::SelfCheckIn, AttendanceStatus::Late) => "checked in late",
-                                (MarkSource::SelfCheckIn, _) => "checked in",
-                                (MarkSource::Teacher, _) => "marked",
-                                (MarkSource::Automatic, _) => "marked at close",
+                                (MarkSource::SelfCheckIn, AttendanceStatus::Late) => "checked in late".to_string(),
+                                (MarkSource::SelfCheckIn, _) => "checked in".to_string(),
+                                (MarkSource::Teacher, _) => format!("marked {status}"),
+                                (MarkSource::Automatic, _) => format!("marked {status} at close"),
                             };
                             view! {
                                 <li class:fresh=item.fresh data-testid="activity-item">
                                     <span class=format!("swatch {}", item.status.as_str())></span>
                                     <span class="feed-text">
                                         <strong>{item.student_name}</strong>
-                                        " " {verb} " "
-                                        <span class="muted">{item.status.label().to_lowercase()}</span>
+                                        " " {verb}
                                     </span>
                                     <span class="muted small">{clock_label(item.at_ms, utc_offset_minutes)}</span>
                                 </li>

@@ -2,13 +2,17 @@
 //! notifications and the activity feed. A snapshot from `session_dashboard` is rendered on the
 //! server; in the browser the session's event stream keeps it current.
 
-use crate::api::teacher::{close_session, mark_attendance, session_dashboard, RosterEntry, SessionView};
+use crate::api::teacher::{
+    close_session, mark_attendance, session_dashboard, RosterEntry, SessionView,
+};
 use crate::components::attendance_bar::AttendanceBar;
 use crate::components::connection_status_indicator::ConnectionStatusIndicator;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::live_student_activity::{push_activity, ActivityItem, LiveStudentActivity};
 use crate::domain::time::clock_label;
-use crate::domain::{AttendanceCounts, AttendanceStatus, CheckInRefusal, Mark, MarkSource, SessionId, UserId};
+use crate::domain::{
+    AttendanceCounts, AttendanceStatus, CheckInRefusal, Mark, MarkSource, SessionId, UserId,
+};
 use crate::protocol::{Channel, Event, EventBody, StreamPosition};
 use crate::realtime::{use_live, LiveUpdate};
 use leptos::prelude::*;
@@ -48,7 +52,9 @@ struct LiveRow {
 impl LiveRow {
     /// Applies a mark if it is newer than the one shown; returns whether it changed anything.
     fn apply(&self, mark: Mark) -> bool {
-        let newer = self.mark.with_untracked(|current| current.as_ref().is_none_or(|m| mark.version > m.version));
+        let newer = self
+            .mark
+            .with_untracked(|current| current.as_ref().is_none_or(|m| mark.version > m.version));
         if newer {
             self.mark.set(Some(mark));
         }
@@ -74,11 +80,22 @@ impl Notice {
                 source: MarkSource::SelfCheckIn,
                 ..
             } => (format!("{student_name} arrived late."), false),
-            EventBody::CheckInRefused { student_name, reason, code, .. } => (
+            EventBody::CheckInRefused {
+                student_name,
+                reason,
+                code,
+                ..
+            } => (
                 match reason {
-                    CheckInRefusal::WrongCode => format!("{student_name} tried a wrong code ({code})."),
-                    CheckInRefusal::SessionClosed => format!("{student_name} tried to check in after closing."),
-                    CheckInRefusal::NotOnRoster => format!("{student_name} is not on the roster but tried to check in."),
+                    CheckInRefusal::WrongCode => {
+                        format!("{student_name} tried a wrong code ({code}).")
+                    }
+                    CheckInRefusal::SessionClosed => {
+                        format!("{student_name} tried to check in after closing.")
+                    }
+                    CheckInRefusal::NotOnRoster => {
+                        format!("{student_name} is not on the roster but tried to check in.")
+                    }
                 },
                 true,
             ),
@@ -107,11 +124,16 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
             entry,
         })
         .collect();
-    let by_student: StoredValue<HashMap<UserId, LiveRow>> =
-        StoredValue::new(rows.iter().map(|row| (row.entry.student_id, row.clone())).collect());
+    let by_student: StoredValue<HashMap<UserId, LiveRow>> = StoredValue::new(
+        rows.iter()
+            .map(|row| (row.entry.student_id, row.clone()))
+            .collect(),
+    );
     let counts = {
         let marks: Vec<_> = rows.iter().map(|row| row.mark).collect();
-        Memo::new(move |_| AttendanceCounts::from_statuses(marks.iter().map(|m| m.get().map(|m| m.status))))
+        Memo::new(move |_| {
+            AttendanceCounts::from_statuses(marks.iter().map(|m| m.get().map(|m| m.status)))
+        })
     };
     let activity = RwSignal::new(Vec::<ActivityItem>::new());
     let notices = RwSignal::new(Vec::<Notice>::new());
@@ -124,7 +146,9 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
     let close = Action::new(|session: &SessionId| close_session(*session));
     // The live stream normally brings the change; apply the answer too, for when it is down.
     Effect::new(move |_| {
-        if let (Some(Ok(new_mark)), Some((_, student, _))) = (mark.value().get(), mark.input().get_untracked()) {
+        if let (Some(Ok(new_mark)), Some((_, student, _))) =
+            (mark.value().get(), mark.input().get_untracked())
+        {
             by_student.with_value(|rows| rows.get(&student).map(|row| row.apply(new_mark)));
         }
     });
@@ -140,40 +164,66 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
     let epoch = data.position.epoch.clone();
     Effect::new(move |_| {
         let storage_key = format!("rollcall.read.session.{session_id}");
-        read_upto.set(local_storage_get(&storage_key).and_then(|v| v.parse().ok()).unwrap_or(0));
-        let from_start = StreamPosition { epoch: epoch.clone(), seq: 0 };
-        live.follow(Channel::Session(session_id), Some(from_start), move |update| match update {
-            LiveUpdate::Reload => reload.run(()),
-            LiveUpdate::Event { event, replayed } => {
-                if let Some(notice) = Notice::from_event(&event) {
-                    notices.update(|list| list.insert(0, notice));
-                }
-                if let Some(item) = ActivityItem::from_event(&event, replayed) {
-                    push_activity(activity, item);
-                }
-                match event.body {
-                    EventBody::AttendanceChanged { student_id, status, source, version, .. } => {
-                        let new_mark = Mark { status, source, marked_at_ms: event.at_ms, version };
-                        by_student.with_value(|rows| {
-                            if let Some(row) = rows.get(&student_id) {
-                                if row.apply(new_mark) && !replayed {
-                                    flash(row.flash);
-                                }
-                            }
-                        });
+        read_upto.set(
+            local_storage_get(&storage_key)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        );
+        let from_start = StreamPosition {
+            epoch: epoch.clone(),
+            seq: 0,
+        };
+        live.follow(
+            Channel::Session(session_id),
+            Some(from_start),
+            move |update| match update {
+                LiveUpdate::Reload => reload.run(()),
+                LiveUpdate::Event { event, replayed } => {
+                    if let Some(notice) = Notice::from_event(&event) {
+                        notices.update(|list| list.insert(0, notice));
                     }
-                    EventBody::SessionClosed { .. } if !replayed => reload.run(()),
-                    _ => {}
+                    if let Some(item) = ActivityItem::from_event(&event, replayed) {
+                        push_activity(activity, item);
+                    }
+                    match event.body {
+                        EventBody::AttendanceChanged {
+                            student_id,
+                            status,
+                            source,
+                            version,
+                            ..
+                        } => {
+                            let new_mark = Mark {
+                                status,
+                                source,
+                                marked_at_ms: event.at_ms,
+                                version,
+                            };
+                            by_student.with_value(|rows| {
+                                if let Some(row) = rows.get(&student_id) {
+                                    if row.apply(new_mark) && !replayed {
+                                        flash(row.flash);
+                                    }
+                                }
+                            });
+                        }
+                        EventBody::SessionClosed { .. } if !replayed => reload.run(()),
+                        _ => {}
+                    }
                 }
-            }
-        });
+            },
+        );
     });
 
-    let unread = move || notices.with(|list| list.iter().filter(|n| n.seq > read_upto.get()).count());
+    let unread =
+        move || notices.with(|list| list.iter().filter(|n| n.seq > read_upto.get()).count());
     let mark_all_read = move |_| {
         let newest = notices.with_untracked(|list| list.first().map_or(0, |n| n.seq));
         read_upto.set(newest);
-        local_storage_set(&format!("rollcall.read.session.{session_id}"), &newest.to_string());
+        local_storage_set(
+            &format!("rollcall.read.session.{session_id}"),
+            &newest.to_string(),
+        );
     };
     let (confirming_close, set_confirming_close) = signal(false);
     let action_error = move || {
@@ -334,7 +384,10 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
 fn flash(signal: RwSignal<bool>) {
     signal.set(true);
     #[cfg(feature = "hydrate")]
-    leptos::leptos_dom::helpers::set_timeout(move || signal.set(false), std::time::Duration::from_millis(1600));
+    leptos::leptos_dom::helpers::set_timeout(
+        move || signal.set(false),
+        std::time::Duration::from_millis(1600),
+    );
 }
 
 fn local_storage_get(key: &str) -> Option<String> {

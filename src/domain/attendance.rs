@@ -156,11 +156,13 @@ pub fn decide_check_in(
     if let Some(mark) = existing {
         return Ok(CheckInDecision::AlreadyMarked(mark.clone()));
     }
-    Ok(CheckInDecision::Record(if now_ms <= session.late_from_ms() {
-        AttendanceStatus::Present
-    } else {
-        AttendanceStatus::Late
-    }))
+    Ok(CheckInDecision::Record(
+        if now_ms <= session.late_from_ms() {
+            AttendanceStatus::Present
+        } else {
+            AttendanceStatus::Late
+        },
+    ))
 }
 
 /// Whether a teacher's mark changes anything: setting the same status the teacher already set is
@@ -274,9 +276,18 @@ mod tests {
     fn on_time_is_present_and_after_threshold_is_late() {
         let s = open_session();
         let at = |minutes: i64| decide_check_in(Some(&s), true, None, START + minutes * MINUTE_MS);
-        assert_eq!(at(-5), Ok(CheckInDecision::Record(AttendanceStatus::Present)));
-        assert_eq!(at(0), Ok(CheckInDecision::Record(AttendanceStatus::Present)));
-        assert_eq!(at(10), Ok(CheckInDecision::Record(AttendanceStatus::Present)));
+        assert_eq!(
+            at(-5),
+            Ok(CheckInDecision::Record(AttendanceStatus::Present))
+        );
+        assert_eq!(
+            at(0),
+            Ok(CheckInDecision::Record(AttendanceStatus::Present))
+        );
+        assert_eq!(
+            at(10),
+            Ok(CheckInDecision::Record(AttendanceStatus::Present))
+        );
         assert_eq!(
             decide_check_in(Some(&s), true, None, START + 10 * MINUTE_MS + 1),
             Ok(CheckInDecision::Record(AttendanceStatus::Late))
@@ -341,12 +352,24 @@ mod tests {
     #[test]
     fn teacher_mark_overrides_self_check_in_and_is_never_overwritten_by_it() {
         let self_mark = mark(AttendanceStatus::Present, MarkSource::SelfCheckIn);
-        assert!(teacher_mark_changes(Some(&self_mark), AttendanceStatus::Present));
-        assert!(teacher_mark_changes(Some(&self_mark), AttendanceStatus::Excused));
+        assert!(teacher_mark_changes(
+            Some(&self_mark),
+            AttendanceStatus::Present
+        ));
+        assert!(teacher_mark_changes(
+            Some(&self_mark),
+            AttendanceStatus::Excused
+        ));
         assert!(teacher_mark_changes(None, AttendanceStatus::Absent));
         let teacher_mark = mark(AttendanceStatus::Excused, MarkSource::Teacher);
-        assert!(!teacher_mark_changes(Some(&teacher_mark), AttendanceStatus::Excused));
-        assert!(teacher_mark_changes(Some(&teacher_mark), AttendanceStatus::Late));
+        assert!(!teacher_mark_changes(
+            Some(&teacher_mark),
+            AttendanceStatus::Excused
+        ));
+        assert!(teacher_mark_changes(
+            Some(&teacher_mark),
+            AttendanceStatus::Late
+        ));
         // The student checking in afterwards keeps the teacher's mark.
         assert_eq!(
             decide_check_in(Some(&open_session()), true, Some(&teacher_mark), START),
@@ -376,7 +399,15 @@ mod tests {
         let mut moving = counts;
         moving.change(None, Some(Late));
         moving.change(Some(Present), Some(Excused));
-        assert_eq!((moving.not_marked, moving.late, moving.present, moving.excused), (0, 2, 1, 2));
+        assert_eq!(
+            (
+                moving.not_marked,
+                moving.late,
+                moving.present,
+                moving.excused
+            ),
+            (0, 2, 1, 2)
+        );
         assert_eq!(moving.total(), counts.total());
     }
 
@@ -385,7 +416,11 @@ mod tests {
         for status in AttendanceStatus::ALL {
             assert_eq!(AttendanceStatus::parse(status.as_str()), Some(status));
         }
-        for source in [MarkSource::SelfCheckIn, MarkSource::Teacher, MarkSource::Automatic] {
+        for source in [
+            MarkSource::SelfCheckIn,
+            MarkSource::Teacher,
+            MarkSource::Automatic,
+        ] {
             assert_eq!(MarkSource::parse(source.as_str()), Some(source));
         }
     }

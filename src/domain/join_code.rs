@@ -87,7 +87,8 @@ mod tests {
     #[test]
     fn random_codes_always_parse() {
         for seed in 0..=255u8 {
-            let code = JoinCode::from_random([seed, seed.wrapping_mul(7), 3, 200, 255, seed ^ 0x55]);
+            let code =
+                JoinCode::from_random([seed, seed.wrapping_mul(7), 3, 200, 255, seed ^ 0x55]);
             assert_eq!(JoinCode::parse(code.as_str()).unwrap(), code);
         }
     }

@@ -81,7 +81,10 @@ mod tests {
 
     #[test]
     fn usernames_are_normalised_and_checked() {
-        assert_eq!(Username::parse("  Ms.Rivera ").unwrap().as_str(), "ms.rivera");
+        assert_eq!(
+            Username::parse("  Ms.Rivera ").unwrap().as_str(),
+            "ms.rivera"
+        );
         assert!(Username::parse("").is_err());
         assert!(Username::parse("a b").is_err());
         assert!(Username::parse(&"x".repeat(65)).is_err());

@@ -61,24 +61,33 @@ fn SchoolDayView(day: SchoolDay, reload: Callback<()>) -> impl IntoView {
     let live = use_live();
     let position = day.position.clone();
     Effect::new(move |_| {
-        live.follow(Channel::School, Some(position.clone()), move |update| match update {
-            LiveUpdate::Reload => reload.run(()),
-            LiveUpdate::Event { event, replayed } => {
-                if let Some(item) = ActivityItem::from_event(&event, replayed) {
-                    push_activity(activity, item);
-                }
-                match event.body {
-                    EventBody::AttendanceChanged { session_id, status, previous, .. } => {
-                        match by_id.with_value(|map| map.get(&session_id).copied()) {
+        live.follow(
+            Channel::School,
+            Some(position.clone()),
+            move |update| match update {
+                LiveUpdate::Reload => reload.run(()),
+                LiveUpdate::Event { event, replayed } => {
+                    if let Some(item) = ActivityItem::from_event(&event, replayed) {
+                        push_activity(activity, item);
+                    }
+                    match event.body {
+                        EventBody::AttendanceChanged {
+                            session_id,
+                            status,
+                            previous,
+                            ..
+                        } => match by_id.with_value(|map| map.get(&session_id).copied()) {
                             Some(counts) => counts.update(|c| c.change(previous, Some(status))),
                             None => reload.run(()),
+                        },
+                        EventBody::SessionOpened { .. } | EventBody::SessionClosed { .. } => {
+                            reload.run(())
                         }
+                        _ => {}
                     }
-                    EventBody::SessionOpened { .. } | EventBody::SessionClosed { .. } => reload.run(()),
-                    _ => {}
                 }
-            }
-        });
+            },
+        );
     });
 
     view! {

@@ -18,7 +18,12 @@ pub fn CheckInPage() -> impl IntoView {
     // their own channel: refresh the history and say what changed.
     let personal = use_live().status.personal;
     let history = Resource::new(
-        move || (submit.version().get(), personal.with(|e| e.as_ref().map(|e| e.seq))),
+        move || {
+            (
+                submit.version().get(),
+                personal.with(|e| e.as_ref().map(|e| e.seq)),
+            )
+        },
         |_| my_attendance(),
     );
     let teacher_update = move || {
@@ -26,7 +31,10 @@ pub fn CheckInPage() -> impl IntoView {
             Some(EventBody::AttendanceChanged { status, source, .. })
                 if *source != crate::domain::MarkSource::SelfCheckIn =>
             {
-                Some(format!("Your teacher marked you {}.", status.label().to_lowercase()))
+                Some(format!(
+                    "Your teacher marked you {}.",
+                    status.label().to_lowercase()
+                ))
             }
             _ => None,
         })

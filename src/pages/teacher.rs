@@ -42,7 +42,10 @@ fn ClassCard(class: ClassSummary) -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(session_id)) = open.value().get() {
-            navigate(&format!("/teacher/sessions/{session_id}"), Default::default());
+            navigate(
+                &format!("/teacher/sessions/{session_id}"),
+                Default::default(),
+            );
         }
     });
     let class_id = class.id;

@@ -5,7 +5,9 @@ use crate::protocol::{
     close_code, Channel, ClientMessage, Event, ServerMessage, StreamPosition, UpdatesResponse,
     UPDATES_PATH, WS_PATH,
 };
-use leptos::leptos_dom::helpers::{set_interval_with_handle, set_timeout_with_handle, TimeoutHandle};
+use leptos::leptos_dom::helpers::{
+    set_interval_with_handle, set_timeout_with_handle, TimeoutHandle,
+};
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -91,7 +93,12 @@ impl Driver {
         self.me.borrow().clone()
     }
 
-    pub fn follow(&self, channel: Channel, position: Option<StreamPosition>, on_update: Rc<dyn Fn(LiveUpdate)>) -> u64 {
+    pub fn follow(
+        &self,
+        channel: Channel,
+        position: Option<StreamPosition>,
+        on_update: Rc<dyn Fn(LiveUpdate)>,
+    ) -> u64 {
         let id = self.next_follow_id.replace(self.next_follow_id.get() + 1);
         self.follows.borrow_mut().insert(
             channel,
@@ -151,8 +158,13 @@ impl Driver {
             move || {
                 if let Some(driver) = me.upgrade() {
                     let silent_for = now() - driver.last_frame_at.get();
-                    if driver.is_open() && silent_for > driver.heartbeat_ms.get() * SILENT_HEARTBEATS {
-                        driver.status.last_error.set(Some("No heartbeat from the server.".into()));
+                    if driver.is_open()
+                        && silent_for > driver.heartbeat_ms.get() * SILENT_HEARTBEATS
+                    {
+                        driver
+                            .status
+                            .last_error
+                            .set(Some("No heartbeat from the server.".into()));
                         driver.lost(close_code::HEARTBEAT_TIMEOUT);
                     }
                 }
@@ -177,8 +189,15 @@ impl Driver {
             self.status.state.set(LinkState::Connecting);
         }
         let location = window().location();
-        let scheme = if location.protocol().as_deref() == Ok("https:") { "wss" } else { "ws" };
-        let url = format!("{scheme}://{}{WS_PATH}", location.host().unwrap_or_default());
+        let scheme = if location.protocol().as_deref() == Ok("https:") {
+            "wss"
+        } else {
+            "ws"
+        };
+        let url = format!(
+            "{scheme}://{}{WS_PATH}",
+            location.host().unwrap_or_default()
+        );
         let ws = match WebSocket::new(&url) {
             Ok(ws) => ws,
             Err(_) => return self.lost(1006),
@@ -235,7 +254,8 @@ impl Driver {
         let bound = if restarting {
             300.0
         } else {
-            (BACKOFF_BASE_MS * 2f64.powi(failures.saturating_sub(1).min(16) as i32)).min(BACKOFF_CAP_MS)
+            (BACKOFF_BASE_MS * 2f64.powi(failures.saturating_sub(1).min(16) as i32))
+                .min(BACKOFF_CAP_MS)
         };
         let delay = js_sys::Math::random() * bound;
         self.status.next_retry_at_ms.set(Some(now() + delay));
@@ -306,7 +326,9 @@ impl Driver {
                 }));
                 let reload = {
                     let mut follows = self.follows.borrow_mut();
-                    let Some(follow) = follows.get_mut(&channel) else { return };
+                    let Some(follow) = follows.get_mut(&channel) else {
+                        return;
+                    };
                     follow.replay_left = replayed;
                     if !recovered || follow.position.is_none() {
                         follow.position = Some(position);
@@ -333,7 +355,9 @@ impl Driver {
     fn apply(&self, event: Event) {
         let (on_update, replayed) = {
             let mut follows = self.follows.borrow_mut();
-            let Some(follow) = follows.get_mut(&event.channel) else { return };
+            let Some(follow) = follows.get_mut(&event.channel) else {
+                return;
+            };
             if let Some(position) = &mut follow.position {
                 if event.seq <= position.seq {
                     return;
@@ -395,7 +419,9 @@ impl Driver {
             if !answer.recovered {
                 let on_update = {
                     let mut follows = self.follows.borrow_mut();
-                    let Some(follow) = follows.get_mut(&channel) else { continue };
+                    let Some(follow) = follows.get_mut(&channel) else {
+                        continue;
+                    };
                     follow.position = Some(answer.position);
                     follow.on_update.clone()
                 };

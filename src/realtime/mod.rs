@@ -120,7 +120,12 @@ impl LiveConnection {
     /// Follows a channel from `position` (the snapshot's), calling `on_update` with each event
     /// in order, and stops when the calling component goes away. Following again replaces the
     /// previous follower and resubscribes. Browser only: call it from an effect.
-    pub fn follow(&self, channel: Channel, position: Option<StreamPosition>, on_update: impl Fn(LiveUpdate) + 'static) {
+    pub fn follow(
+        &self,
+        channel: Channel,
+        position: Option<StreamPosition>,
+        on_update: impl Fn(LiveUpdate) + 'static,
+    ) {
         #[cfg(feature = "hydrate")]
         {
             let id = self

@@ -61,7 +61,10 @@ pub fn token_hash(token: &str) -> String {
 
 /// The session token from `Authorization: Bearer …` or the session cookie.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
-    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         if let Some(token) = value.strip_prefix("Bearer ") {
             return Some(token.trim().to_string());
         }
@@ -108,39 +111,6 @@ pub fn device_label(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> 
         (Some(agent), None) => Some(agent),
         (None, Some(peer)) => Some(peer.ip().to_string()),
         (None, None) => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_verify_only_against_their_hash() {
-        let hash = hash_password("correct horse");
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse", &hash));
-        assert!(!verify_password("wrong horse", &hash));
-        assert!(!verify_password("correct horse", "not a hash"));
-    }
-
-    #[test]
-    fn tokens_come_from_bearer_or_cookie() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, "a=b; rollcall_session=abc123; c=d".parse().unwrap());
-        assert_eq!(token_from_headers(&headers).as_deref(), Some("abc123"));
-        headers.insert(header::AUTHORIZATION, "Bearer xyz".parse().unwrap());
-        assert_eq!(token_from_headers(&headers).as_deref(), Some("xyz"));
-        assert_eq!(token_from_headers(&HeaderMap::new()), None);
-    }
-
-    #[test]
-    fn tokens_are_random_and_hashed() {
-        let a = random_token(32);
-        assert_eq!(a.len(), 64);
-        assert_ne!(a, random_token(32));
-        assert_eq!(token_hash(&a), token_hash(&a));
-        assert_ne!(token_hash(&a), a);
     }
 }
 
@@ -198,5 +168,41 @@ pub async fn require_role(roles: &[crate::domain::Role], what: &str) -> AppResul
             "{what} Your account is a {} account.",
             user.role.as_str()
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_hash() {
+        let hash = hash_password("correct horse");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("wrong horse", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_come_from_bearer_or_cookie() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            "a=b; rollcall_session=abc123; c=d".parse().unwrap(),
+        );
+        assert_eq!(token_from_headers(&headers).as_deref(), Some("abc123"));
+        headers.insert(header::AUTHORIZATION, "Bearer xyz".parse().unwrap());
+        assert_eq!(token_from_headers(&headers).as_deref(), Some("xyz"));
+        assert_eq!(token_from_headers(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = random_token(32);
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, random_token(32));
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_ne!(token_hash(&a), a);
     }
 }

@@ -36,7 +36,11 @@ impl Config {
     /// Reads the environment; `default_addr` comes from Leptos.toml's `site-addr`.
     pub fn from_env(default_addr: SocketAddr) -> Result<Config, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        fn parsed<T: std::str::FromStr>(name: &str, value: Option<String>, default: T) -> Result<T, String> {
+        fn parsed<T: std::str::FromStr>(
+            name: &str,
+            value: Option<String>,
+            default: T,
+        ) -> Result<T, String> {
             match value {
                 None => Ok(default),
                 Some(text) => text
@@ -54,21 +58,45 @@ impl Config {
         Ok(Config {
             database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite:rollcall.db".into()),
             addr,
-            secure_cookies: parsed("ROLLCALL_SECURE_COOKIES", var("ROLLCALL_SECURE_COOKIES"), secure_default)?,
+            secure_cookies: parsed(
+                "ROLLCALL_SECURE_COOKIES",
+                var("ROLLCALL_SECURE_COOKIES"),
+                secure_default,
+            )?,
             public_url,
-            utc_offset_minutes: parsed("ROLLCALL_UTC_OFFSET_MINUTES", var("ROLLCALL_UTC_OFFSET_MINUTES"), 0)?,
+            utc_offset_minutes: parsed(
+                "ROLLCALL_UTC_OFFSET_MINUTES",
+                var("ROLLCALL_UTC_OFFSET_MINUTES"),
+                0,
+            )?,
             seed_demo: parsed("ROLLCALL_SEED_DEMO", var("ROLLCALL_SEED_DEMO"), true)?,
-            login_attempts_per_minute: parsed("ROLLCALL_LOGIN_PER_MINUTE", var("ROLLCALL_LOGIN_PER_MINUTE"), 10)?,
+            login_attempts_per_minute: parsed(
+                "ROLLCALL_LOGIN_PER_MINUTE",
+                var("ROLLCALL_LOGIN_PER_MINUTE"),
+                10,
+            )?,
             check_in_attempts_per_minute: parsed(
                 "ROLLCALL_CHECKIN_PER_MINUTE",
                 var("ROLLCALL_CHECKIN_PER_MINUTE"),
                 20,
             )?,
             session_hours: parsed("ROLLCALL_SESSION_HOURS", var("ROLLCALL_SESSION_HOURS"), 12)?,
-            max_body_bytes: parsed("ROLLCALL_MAX_BODY_BYTES", var("ROLLCALL_MAX_BODY_BYTES"), 64 * 1024)?,
-            heartbeat_ms: parsed("ROLLCALL_WS_HEARTBEAT_MS", var("ROLLCALL_WS_HEARTBEAT_MS"), 15_000)?,
+            max_body_bytes: parsed(
+                "ROLLCALL_MAX_BODY_BYTES",
+                var("ROLLCALL_MAX_BODY_BYTES"),
+                64 * 1024,
+            )?,
+            heartbeat_ms: parsed(
+                "ROLLCALL_WS_HEARTBEAT_MS",
+                var("ROLLCALL_WS_HEARTBEAT_MS"),
+                15_000,
+            )?,
             ws_queue: parsed("ROLLCALL_WS_QUEUE", var("ROLLCALL_WS_QUEUE"), 256)?,
-            max_replay: parsed("ROLLCALL_WS_MAX_REPLAY", var("ROLLCALL_WS_MAX_REPLAY"), 1000)?,
+            max_replay: parsed(
+                "ROLLCALL_WS_MAX_REPLAY",
+                var("ROLLCALL_WS_MAX_REPLAY"),
+                1000,
+            )?,
             metrics_token: var("ROLLCALL_METRICS_TOKEN"),
         })
     }

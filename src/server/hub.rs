@@ -76,7 +76,12 @@ impl Hub {
 
     pub fn subscribe(&self, channel: Channel, id: ConnectionId, subscriber: Subscriber) {
         let mut channels = self.channels.write().unwrap_or_else(|e| e.into_inner());
-        if channels.entry(channel).or_default().insert(id, subscriber).is_none() {
+        if channels
+            .entry(channel)
+            .or_default()
+            .insert(id, subscriber)
+            .is_none()
+        {
             self.metrics.subscriptions.inc();
         }
     }
@@ -136,7 +141,10 @@ impl Hub {
 }
 
 /// Feeds committed events from the store into the hub, in commit order.
-pub fn spawn_fan_out(hub: Arc<Hub>, mut committed: mpsc::UnboundedReceiver<Event>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_fan_out(
+    hub: Arc<Hub>,
+    mut committed: mpsc::UnboundedReceiver<Event>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(event) = committed.recv().await {
             hub.publish(event);

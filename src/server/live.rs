@@ -25,14 +25,17 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// May this user follow this channel?
-pub async fn authorize_channel(state: &AppState, user: &CurrentUser, channel: Channel) -> AppResult<()> {
+pub async fn authorize_channel(
+    state: &AppState,
+    user: &CurrentUser,
+    channel: Channel,
+) -> AppResult<()> {
     match channel {
         Channel::Session(id) => {
-            let session = state
-                .store
-                .session(id)
-                .await?
-                .ok_or_else(|| AppError::not_found(format!("There is no class session {id}.")))?;
+            let session =
+                state.store.session(id).await?.ok_or_else(|| {
+                    AppError::not_found(format!("There is no class session {id}."))
+                })?;
             match user.role {
                 Role::Admin => Ok(()),
                 Role::Teacher if session.teacher_id == user.id => Ok(()),
@@ -43,9 +46,13 @@ pub async fn authorize_channel(state: &AppState, user: &CurrentUser, channel: Ch
             }
         }
         Channel::School if user.role == Role::Admin => Ok(()),
-        Channel::School => Err(AppError::forbidden("Only admins can follow school-wide figures.")),
+        Channel::School => Err(AppError::forbidden(
+            "Only admins can follow school-wide figures.",
+        )),
         Channel::User(id) if id == user.id => Ok(()),
-        Channel::User(_) => Err(AppError::forbidden("You can only follow your own notifications.")),
+        Channel::User(_) => Err(AppError::forbidden(
+            "You can only follow your own notifications.",
+        )),
     }
 }
 
@@ -75,7 +82,11 @@ struct Resume {
     events: Vec<Event>,
 }
 
-async fn resume(state: &AppState, channel: Channel, since: Option<&StreamPosition>) -> AppResult<Resume> {
+async fn resume(
+    state: &AppState,
+    channel: Channel,
+    since: Option<&StreamPosition>,
+) -> AppResult<Resume> {
     let position = state.store.channel_position(channel).await?;
     let Some(since) = since else {
         return Ok(Resume {
@@ -96,7 +107,10 @@ async fn resume(state: &AppState, channel: Channel, since: Option<&StreamPositio
             events: Vec::new(),
         });
     }
-    let events = state.store.events_after(channel, since.seq, max_replay).await?;
+    let events = state
+        .store
+        .events_after(channel, since.seq, max_replay)
+        .await?;
     Ok(Resume {
         position,
         recovered: true,
@@ -112,7 +126,8 @@ pub async fn ws_upgrade(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if !origin_allowed(&state, &headers) {
-        return AppError::forbidden("This WebSocket connection comes from another site.").into_response();
+        return AppError::forbidden("This WebSocket connection comes from another site.")
+            .into_response();
     }
     let user = match authenticate(&state, &headers).await {
         Ok(user) => user,
@@ -160,9 +175,10 @@ impl Connection {
                 kick: Arc::new(Kick::default()),
                 queue_tx,
                 sent: HashMap::new(),
-                inbound: RateLimiter::direct(Quota::per_second(per_second).allow_burst(
-                    NonZeroU32::new(40).expect("nonzero"),
-                )),
+                inbound: RateLimiter::direct(
+                    Quota::per_second(per_second)
+                        .allow_burst(NonZeroU32::new(40).expect("nonzero")),
+                ),
                 state,
             },
             queue_rx,
@@ -176,7 +192,9 @@ async fn run(mut connection: Connection, mut queue: mpsc::Receiver<Delivery>, so
     {
         let (mut sink, mut stream) = socket.split();
         let heartbeat = Duration::from_millis(connection.state.config.heartbeat_ms.max(10));
-        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+        // The first ping goes out soon, so latency is known early; then one per heartbeat.
+        let first_ping = tokio::time::Instant::now() + heartbeat.min(Duration::from_millis(500));
+        let mut ticker = tokio::time::interval_at(first_ping, heartbeat);
         let mut shutdown = connection.state.shutdown.subscribe();
         let mut pending_ping: Option<(u64, Instant)> = None;
         let mut last_rtt: Option<u32> = None;
@@ -186,7 +204,11 @@ async fn run(mut connection: Connection, mut queue: mpsc::Receiver<Delivery>, so
             user_id: connection.user.id,
             heartbeat_ms: heartbeat.as_millis() as u64,
         };
-        let mut outcome = if send(&mut sink, &welcome).await { Step::Continue } else { Step::Close(1000, "") };
+        let mut outcome = if send(&mut sink, &welcome).await {
+            Step::Continue
+        } else {
+            Step::Close(1000, "")
+        };
 
         while let Step::Continue = outcome {
             outcome = tokio::select! {
@@ -215,7 +237,7 @@ async fn run(mut connection: Connection, mut queue: mpsc::Receiver<Delivery>, so
                         Step::Close(close_code::HEARTBEAT_TIMEOUT, "no heartbeat answer")
                     } else {
                         if pending_ping.is_none() {
-                            nonce += 1;
+                            nonce += 2; // the answer to a first pong may use nonce + 1
                             pending_ping = Some((nonce, Instant::now()));
                         }
                         let (nonce, _) = pending_ping.expect("set above");
@@ -254,11 +276,29 @@ async fn send(sink: &mut Sink, message: &ServerMessage) -> bool {
 }
 
 impl Connection {
-    async fn refuse(&self, sink: &mut Sink, code: ErrorCode, message: String, channel: Option<Channel>) -> Step {
-        if matches!(code, ErrorCode::BadMessage | ErrorCode::FrameTooLarge | ErrorCode::RateLimited) {
+    async fn refuse(
+        &self,
+        sink: &mut Sink,
+        code: ErrorCode,
+        message: String,
+        channel: Option<Channel>,
+    ) -> Step {
+        if matches!(
+            code,
+            ErrorCode::BadMessage | ErrorCode::FrameTooLarge | ErrorCode::RateLimited
+        ) {
             self.state.metrics.bad_frames.inc();
         }
-        if send(sink, &ServerMessage::Error { code, message, channel }).await {
+        if send(
+            sink,
+            &ServerMessage::Error {
+                code,
+                message,
+                channel,
+            },
+        )
+        .await
+        {
             Step::Continue
         } else {
             Step::Close(1000, "")
@@ -274,7 +314,12 @@ impl Connection {
     ) -> Step {
         if self.inbound.check().is_err() {
             return self
-                .refuse(sink, ErrorCode::RateLimited, "Too many messages; this one was dropped.".into(), None)
+                .refuse(
+                    sink,
+                    ErrorCode::RateLimited,
+                    "Too many messages; this one was dropped.".into(),
+                    None,
+                )
                 .await;
         }
         if text.len() > MAX_CLIENT_FRAME_BYTES {
@@ -291,16 +336,40 @@ impl Connection {
             Ok(message) => message,
             Err(error) => {
                 return self
-                    .refuse(sink, ErrorCode::BadMessage, format!("Not a valid message: {error}."), None)
+                    .refuse(
+                        sink,
+                        ErrorCode::BadMessage,
+                        format!("Not a valid message: {error}."),
+                        None,
+                    )
                     .await
             }
         };
         match message {
             ClientMessage::Pong { nonce } => {
-                if let Some((expected, sent)) = *pending_ping {
-                    if expected == nonce {
-                        *last_rtt = Some(sent.elapsed().as_millis().min(u32::MAX as u128) as u32);
-                        *pending_ping = None;
+                let Some((expected, sent)) = *pending_ping else {
+                    return Step::Continue;
+                };
+                if expected != nonce {
+                    return Step::Continue;
+                }
+                let first = last_rtt.is_none();
+                *last_rtt = Some(sent.elapsed().as_millis().min(u32::MAX as u128) as u32);
+                *pending_ping = None;
+                // Report the first measurement at once instead of a heartbeat later, so the
+                // client can show its latency right after connecting.
+                if first {
+                    *pending_ping = Some((nonce + 1, Instant::now()));
+                    if !send(
+                        sink,
+                        &ServerMessage::Ping {
+                            nonce: nonce + 1,
+                            rtt_ms: *last_rtt,
+                        },
+                    )
+                    .await
+                    {
+                        return Step::Close(1000, "");
                     }
                 }
                 Step::Continue
@@ -314,11 +383,18 @@ impl Connection {
                     Step::Close(1000, "")
                 }
             }
-            ClientMessage::Subscribe { channel, since } => self.subscribe(sink, channel, since).await,
+            ClientMessage::Subscribe { channel, since } => {
+                self.subscribe(sink, channel, since).await
+            }
         }
     }
 
-    async fn subscribe(&mut self, sink: &mut Sink, channel: Channel, since: Option<StreamPosition>) -> Step {
+    async fn subscribe(
+        &mut self,
+        sink: &mut Sink,
+        channel: Channel,
+        since: Option<StreamPosition>,
+    ) -> Step {
         if let Err(error) = authorize_channel(&self.state, &self.user, channel).await {
             let code = match error.kind {
                 crate::error::ErrorKind::NotFound => ErrorCode::NotFound,
@@ -339,10 +415,20 @@ impl Connection {
         );
         let resume = match resume(&self.state, channel, since.as_ref()).await {
             Ok(resume) => resume,
-            Err(error) => return self.refuse(sink, ErrorCode::Internal, error.message, Some(channel)).await,
+            Err(error) => {
+                return self
+                    .refuse(sink, ErrorCode::Internal, error.message, Some(channel))
+                    .await
+            }
         };
         let last = resume.events.last().map_or_else(
-            || if resume.recovered { since.as_ref().map_or(resume.position.seq, |s| s.seq) } else { resume.position.seq },
+            || {
+                if resume.recovered {
+                    since.as_ref().map_or(resume.position.seq, |s| s.seq)
+                } else {
+                    resume.position.seq
+                }
+            },
             |event| event.seq,
         );
         self.sent.insert(channel, last);
@@ -387,7 +473,11 @@ impl Connection {
                 }
             }
         }
-        if sink.send(Message::Text(Utf8Bytes::from(delivery.frame.as_ref()))).await.is_err() {
+        if sink
+            .send(Message::Text(Utf8Bytes::from(delivery.frame.as_ref())))
+            .await
+            .is_err()
+        {
             return Step::Close(1000, "");
         }
         self.sent.insert(delivery.channel, delivery.seq);
@@ -422,7 +512,11 @@ pub async fn updates(
     let since = match (query.since, query.epoch) {
         (Some(seq), Some(epoch)) => Some(StreamPosition { epoch, seq }),
         (None, None) => None,
-        _ => return Err(AppError::bad_request("Give both since and epoch, or neither.")),
+        _ => {
+            return Err(AppError::bad_request(
+                "Give both since and epoch, or neither.",
+            ))
+        }
     };
     let mut answer = resume(&state, channel, since.as_ref()).await?;
     let wait = Duration::from_secs(query.wait.unwrap_or(0).min(25));
@@ -454,7 +548,14 @@ struct Listening<'a> {
 impl<'a> Listening<'a> {
     fn new(state: &'a AppState, channel: Channel, queue: mpsc::Sender<Delivery>) -> Self {
         let id = state.hub.next_connection_id();
-        state.hub.subscribe(channel, id, Subscriber { queue, kick: Arc::new(Kick::default()) });
+        state.hub.subscribe(
+            channel,
+            id,
+            Subscriber {
+                queue,
+                kick: Arc::new(Kick::default()),
+            },
+        );
         Listening { state, channel, id }
     }
 }
@@ -469,9 +570,13 @@ impl Drop for Listening<'_> {
 
 /// Prometheus text; for admins, or with `Authorization: Bearer $ROLLCALL_METRICS_TOKEN`.
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let token_ok = state.config.metrics_token.as_deref().is_some_and(|expected| {
-        super::auth::token_from_headers(&headers).as_deref() == Some(expected)
-    });
+    let token_ok = state
+        .config
+        .metrics_token
+        .as_deref()
+        .is_some_and(|expected| {
+            super::auth::token_from_headers(&headers).as_deref() == Some(expected)
+        });
     if !token_ok {
         match authenticate(&state, &headers).await {
             Ok(user) if user.role == Role::Admin => {}

@@ -36,24 +36,55 @@ impl Default for Metrics {
             fanout_latency: Histogram::new(exponential_buckets(0.00025, 2.0, 15)),
             registry: Registry::default(),
         };
-        registry.register("ws_connections", "Open WebSocket connections", metrics.open_connections.clone());
-        registry.register("ws_subscriptions", "Channel subscriptions held by open connections", metrics.subscriptions.clone());
-        registry.register("events_published", "Events committed and handed to the fan-out", metrics.events_published.clone());
-        registry.register("ws_frames_sent", "Event frames written to WebSockets", metrics.frames_sent.clone());
-        registry.register("ws_queue_drops", "Frames dropped because a connection's send queue was full", metrics.queue_drops.clone());
+        registry.register(
+            "ws_connections",
+            "Open WebSocket connections",
+            metrics.open_connections.clone(),
+        );
+        registry.register(
+            "ws_subscriptions",
+            "Channel subscriptions held by open connections",
+            metrics.subscriptions.clone(),
+        );
+        registry.register(
+            "events_published",
+            "Events committed and handed to the fan-out",
+            metrics.events_published.clone(),
+        );
+        registry.register(
+            "ws_frames_sent",
+            "Event frames written to WebSockets",
+            metrics.frames_sent.clone(),
+        );
+        registry.register(
+            "ws_queue_drops",
+            "Frames dropped because a connection's send queue was full",
+            metrics.queue_drops.clone(),
+        );
         registry.register(
             "ws_slow_consumer_disconnects",
             "Connections closed because they could not keep up",
             metrics.slow_consumer_disconnects.clone(),
         );
-        registry.register("ws_bad_frames", "Client frames refused (malformed, oversize or over the rate limit)", metrics.bad_frames.clone());
-        registry.register("ws_heartbeat_timeouts", "Connections dropped after missed heartbeats", metrics.heartbeat_timeouts.clone());
+        registry.register(
+            "ws_bad_frames",
+            "Client frames refused (malformed, oversize or over the rate limit)",
+            metrics.bad_frames.clone(),
+        );
+        registry.register(
+            "ws_heartbeat_timeouts",
+            "Connections dropped after missed heartbeats",
+            metrics.heartbeat_timeouts.clone(),
+        );
         registry.register(
             "fanout_latency_seconds",
             "Time from commit to the event frame written to a subscriber's socket",
             metrics.fanout_latency.clone(),
         );
-        Metrics { registry, ..metrics }
+        Metrics {
+            registry,
+            ..metrics
+        }
     }
 }
 

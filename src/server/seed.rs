@@ -26,7 +26,11 @@ const LAST: [&str; 6] = ["Adams", "Brown", "Chen", "Diaz", "Evans", "Fischer"];
 pub fn demo_student(n: usize) -> (String, String) {
     (
         format!("student{n}"),
-        format!("{} {}", FIRST[(n - 1) % FIRST.len()], LAST[(n - 1) % LAST.len()]),
+        format!(
+            "{} {}",
+            FIRST[(n - 1) % FIRST.len()],
+            LAST[(n - 1) % LAST.len()]
+        ),
     )
 }
 
@@ -37,13 +41,25 @@ pub async fn seed_demo_school(store: &Store, now_ms: i64) -> AppResult<bool> {
     }
     let user = |name: &str| Username::parse(name).expect("demo usernames are valid");
     store
-        .create_user(&user("admin"), "Principal Admin", Role::Admin, &hash_password(ADMIN_PASSWORD), now_ms)
+        .create_user(
+            &user("admin"),
+            "Principal Admin",
+            Role::Admin,
+            &hash_password(ADMIN_PASSWORD),
+            now_ms,
+        )
         .await?;
     let mut teachers = Vec::new();
     for (username, name) in TEACHERS {
         teachers.push(
             store
-                .create_user(&user(username), name, Role::Teacher, &hash_password(TEACHER_PASSWORD), now_ms)
+                .create_user(
+                    &user(username),
+                    name,
+                    Role::Teacher,
+                    &hash_password(TEACHER_PASSWORD),
+                    now_ms,
+                )
                 .await?,
         );
     }
@@ -52,7 +68,13 @@ pub async fn seed_demo_school(store: &Store, now_ms: i64) -> AppResult<bool> {
         let (username, name) = demo_student(n);
         students.push(
             store
-                .create_user(&user(&username), &name, Role::Student, &hash_password(STUDENT_PASSWORD), now_ms)
+                .create_user(
+                    &user(&username),
+                    &name,
+                    Role::Student,
+                    &hash_password(STUDENT_PASSWORD),
+                    now_ms,
+                )
                 .await?,
         );
     }

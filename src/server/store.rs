@@ -5,9 +5,9 @@
 //! Every attendance change is written together with its event in one transaction.
 
 use crate::domain::{
-    decide_check_in, teacher_mark_changes, AttendanceStatus, CheckInDecision, CheckInRefusal, ClassId,
-    CurrentUser, JoinCode, Mark, MarkSource, Role, SessionFacts, SessionId, UserId, Username,
-    STATUS_WHEN_UNMARKED_AT_CLOSE,
+    decide_check_in, teacher_mark_changes, AttendanceStatus, CheckInDecision, CheckInRefusal,
+    ClassId, CurrentUser, JoinCode, Mark, MarkSource, Role, SessionFacts, SessionId, UserId,
+    Username, STATUS_WHEN_UNMARKED_AT_CLOSE,
 };
 use crate::error::{AppError, AppResult};
 use crate::protocol::{Channel, Event, EventBody, StreamPosition};
@@ -400,15 +400,21 @@ impl Store {
 
     // ---- classes ----
 
-    pub async fn create_class(&self, name: &str, teacher_id: UserId, students: &[UserId]) -> AppResult<ClassId> {
+    pub async fn create_class(
+        &self,
+        name: &str,
+        teacher_id: UserId,
+        students: &[UserId],
+    ) -> AppResult<ClassId> {
         let _writer = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let class_id: i64 =
-            sqlx::query_scalar("INSERT INTO classes (name, teacher_id) VALUES ($1, $2) RETURNING id")
-                .bind(name)
-                .bind(teacher_id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let class_id: i64 = sqlx::query_scalar(
+            "INSERT INTO classes (name, teacher_id) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(name)
+        .bind(teacher_id)
+        .fetch_one(&mut *tx)
+        .await?;
         for student in students {
             sqlx::query("INSERT INTO enrollments (class_id, student_id) VALUES ($1, $2)")
                 .bind(class_id)
@@ -441,10 +447,12 @@ impl Store {
     }
 
     pub async fn class_teacher(&self, class_id: ClassId) -> AppResult<Option<UserId>> {
-        Ok(sqlx::query_scalar("SELECT teacher_id FROM classes WHERE id = $1")
-            .bind(class_id)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT teacher_id FROM classes WHERE id = $1")
+                .bind(class_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     // ---- class sessions ----
@@ -460,12 +468,11 @@ impl Store {
     ) -> AppResult<SessionId> {
         let _writer = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let open: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM class_sessions WHERE class_id = $1 AND is_open = 1",
-        )
-        .bind(class_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let open: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM class_sessions WHERE class_id = $1 AND is_open = 1")
+                .bind(class_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if let Some(id) = open {
             return Ok(id);
         }
@@ -531,7 +538,10 @@ impl Store {
 
     /// The class roster with each student's mark in the session, by name, and the position of
     /// the session's log this snapshot reflects (read in one consistent transaction).
-    pub async fn roster(&self, session: &SessionRow) -> AppResult<(Vec<RosterLine>, StreamPosition)> {
+    pub async fn roster(
+        &self,
+        session: &SessionRow,
+    ) -> AppResult<(Vec<RosterLine>, StreamPosition)> {
         let channel = Channel::Session(session.id);
         self.channel_position(channel).await?;
         let mut tx = self.read_tx().await?;
@@ -548,7 +558,10 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok((rows.into_iter().map(RosterRow::into_line).collect(), position))
+        Ok((
+            rows.into_iter().map(RosterRow::into_line).collect(),
+            position,
+        ))
     }
 
     /// A student's self check-in with a join code.
@@ -584,13 +597,15 @@ impl Store {
                 // the open sessions of the student's own classes (they probably mistyped).
                 let sessions: Vec<i64> = match &session {
                     Some(s) => vec![s.id],
-                    None => sqlx::query_scalar(
-                        "SELECT s.id FROM class_sessions s JOIN enrollments e \
+                    None => {
+                        sqlx::query_scalar(
+                            "SELECT s.id FROM class_sessions s JOIN enrollments e \
                          ON e.class_id = s.class_id WHERE e.student_id = $1 AND s.is_open = 1",
-                    )
-                    .bind(student.id)
-                    .fetch_all(&mut *tx)
-                    .await?,
+                        )
+                        .bind(student.id)
+                        .fetch_all(&mut *tx)
+                        .await?
+                    }
                 };
                 let mut log = Vec::new();
                 for session_id in sessions {
@@ -664,7 +679,11 @@ impl Store {
         append_event(
             &mut tx,
             &mut log,
-            &[Channel::Session(session.id), Channel::School, Channel::User(student.id)],
+            &[
+                Channel::Session(session.id),
+                Channel::School,
+                Channel::User(student.id),
+            ],
             now_ms,
             &EventBody::AttendanceChanged {
                 session_id: session.id,
@@ -734,7 +753,11 @@ impl Store {
         append_event(
             &mut tx,
             &mut log,
-            &[Channel::Session(session.id), Channel::School, Channel::User(student_id)],
+            &[
+                Channel::Session(session.id),
+                Channel::School,
+                Channel::User(student_id),
+            ],
             now_ms,
             &EventBody::AttendanceChanged {
                 session_id: session.id,
@@ -761,15 +784,19 @@ impl Store {
 
     /// Closes the session and marks every still-unmarked student absent. Returns how many were
     /// marked; closing an already closed session changes nothing.
-    pub async fn close_session(&self, session: &SessionRow, actor: &Actor, now_ms: i64) -> AppResult<u32> {
+    pub async fn close_session(
+        &self,
+        session: &SessionRow,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> AppResult<u32> {
         let _writer = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        let still_open: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM class_sessions WHERE id = $1 AND is_open = 1",
-        )
-        .bind(session.id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let still_open: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM class_sessions WHERE id = $1 AND is_open = 1")
+                .bind(session.id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if still_open.is_none() {
             return Ok(0);
         }
@@ -801,7 +828,11 @@ impl Store {
             append_event(
                 &mut tx,
                 &mut log,
-                &[Channel::Session(session.id), Channel::School, Channel::User(*student_id)],
+                &[
+                    Channel::Session(session.id),
+                    Channel::School,
+                    Channel::User(*student_id),
+                ],
                 now_ms,
                 &EventBody::AttendanceChanged {
                     session_id: session.id,
@@ -841,7 +872,11 @@ impl Store {
     }
 
     /// Sessions of the student's classes, newest first, with their mark if any.
-    pub async fn student_history(&self, student_id: UserId, limit: i64) -> AppResult<Vec<HistoryRow>> {
+    pub async fn student_history(
+        &self,
+        student_id: UserId,
+        limit: i64,
+    ) -> AppResult<Vec<HistoryRow>> {
         Ok(sqlx::query_as(
             "SELECT s.id AS session_id, c.name AS class_name, s.starts_at_ms, s.is_open, \
              a.status, a.source, a.marked_at_ms \
@@ -861,7 +896,10 @@ impl Store {
         &self,
         from_ms: i64,
         to_ms: i64,
-    ) -> AppResult<(Vec<(SessionRow, Vec<Option<AttendanceStatus>>)>, StreamPosition)> {
+    ) -> AppResult<(
+        Vec<(SessionRow, Vec<Option<AttendanceStatus>>)>,
+        StreamPosition,
+    )> {
         self.channel_position(Channel::School).await?;
         let mut tx = self.read_tx().await?;
         let position = position_in(&mut tx, Channel::School).await?;
@@ -925,7 +963,12 @@ impl Store {
     }
 
     /// Events on the channel after `after_seq`, oldest first, at most `limit`.
-    pub async fn events_after(&self, channel: Channel, after_seq: i64, limit: i64) -> AppResult<Vec<Event>> {
+    pub async fn events_after(
+        &self,
+        channel: Channel,
+        after_seq: i64,
+        limit: i64,
+    ) -> AppResult<Vec<Event>> {
         let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT channel, seq, at_ms, body FROM events WHERE channel = $1 AND seq > $2 \
              ORDER BY seq LIMIT $3",
@@ -939,7 +982,11 @@ impl Store {
     }
 }
 
-async fn is_enrolled(conn: &mut AnyConnection, class_id: ClassId, student_id: UserId) -> sqlx::Result<bool> {
+async fn is_enrolled(
+    conn: &mut AnyConnection,
+    class_id: ClassId,
+    student_id: UserId,
+) -> sqlx::Result<bool> {
     let found: Option<i64> = sqlx::query_scalar(
         "SELECT student_id FROM enrollments WHERE class_id = $1 AND student_id = $2",
     )

@@ -10,7 +10,8 @@ async fn every_server_function_checks_role_and_ownership() {
     let owner = app.teacher().await; // rivera: Biology 9A, Chemistry 10B
     let (session, code) = owner.open_session("Biology 9A", 10).await;
     let biology = owner.class_id("Biology 9A").await;
-    let student1_id = roster_entry(&owner.dashboard(session).await, "student1")["student_id"].clone();
+    let student1_id =
+        roster_entry(&owner.dashboard(session).await, "student1")["student_id"].clone();
 
     let anonymous = app.anonymous();
     let student = app.student(1).await;
@@ -29,7 +30,11 @@ async fn every_server_function_checks_role_and_ownership() {
     // expected status per caller, in the order of `callers` above
     let matrix: Vec<(&str, Value, [StatusCode; 5])> = vec![
         ("my_classes", json!({}), [unauth, forbidden, ok, ok, ok]),
-        ("session_dashboard", json!({ "session_id": session }), [unauth, forbidden, ok, forbidden, ok]),
+        (
+            "session_dashboard",
+            json!({ "session_id": session }),
+            [unauth, forbidden, ok, forbidden, ok],
+        ),
         (
             "open_session",
             json!({ "class_id": biology, "late_after_minutes": 10 }),
@@ -40,17 +45,35 @@ async fn every_server_function_checks_role_and_ownership() {
             json!({ "session_id": session, "student_id": student1_id, "status": "present" }),
             [unauth, forbidden, ok, forbidden, ok],
         ),
-        ("my_attendance", json!({}), [unauth, ok, forbidden, forbidden, forbidden]),
-        ("check_in", json!({ "code": code }), [unauth, ok, forbidden, forbidden, forbidden]),
-        ("school_today", json!({}), [unauth, forbidden, forbidden, forbidden, ok]),
-        ("close_session", json!({ "session_id": session }), [unauth, forbidden, ok, forbidden, ok]),
+        (
+            "my_attendance",
+            json!({}),
+            [unauth, ok, forbidden, forbidden, forbidden],
+        ),
+        (
+            "check_in",
+            json!({ "code": code }),
+            [unauth, ok, forbidden, forbidden, forbidden],
+        ),
+        (
+            "school_today",
+            json!({}),
+            [unauth, forbidden, forbidden, forbidden, ok],
+        ),
+        (
+            "close_session",
+            json!({ "session_id": session }),
+            [unauth, forbidden, ok, forbidden, ok],
+        ),
     ];
     let mut failures = Vec::new();
     for (function, body, expected) in &matrix {
         for ((who, client), want) in callers.iter().zip(expected) {
             let (status, answer) = client.call(function, body.clone()).await;
             if status != *want {
-                failures.push(format!("{function} as {who}: got {status}, want {want}: {answer}"));
+                failures.push(format!(
+                    "{function} as {who}: got {status}, want {want}: {answer}"
+                ));
             } else if !status.is_success() {
                 // Refusals are readable: a kind and a sentence.
                 let message = answer["message"].as_str().unwrap_or("");
@@ -65,9 +88,19 @@ async fn every_server_function_checks_role_and_ownership() {
     // The other teacher's class list does not include rivera's classes; admin sees all three.
     let theirs = other_teacher.ok("my_classes", json!({})).await;
     assert_eq!(theirs.as_array().unwrap().len(), 1);
-    assert_eq!(admin.ok("my_classes", json!({})).await.as_array().unwrap().len(), 3);
+    assert_eq!(
+        admin
+            .ok("my_classes", json!({}))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 
     // A session that does not exist is a 404, not a 500.
-    let (status, _) = owner.call("session_dashboard", json!({ "session_id": 999_999 })).await;
+    let (status, _) = owner
+        .call("session_dashboard", json!({ "session_id": 999_999 }))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -10,7 +10,10 @@ async fn student_checks_in_and_teacher_sees_it_with_one_event() {
     let (session, code) = teacher.open_session("Biology 9A", 10).await;
     let dashboard = teacher.dashboard(session).await;
     assert_eq!(dashboard["counts"]["not_marked"], 12);
-    assert!(dashboard["session"]["qr_svg"].as_str().unwrap().contains("<svg"));
+    assert!(dashboard["session"]["qr_svg"]
+        .as_str()
+        .unwrap()
+        .contains("<svg"));
     assert_eq!(
         dashboard["session"]["check_in_url"],
         format!("http://rollcall.test/checkin/{code}")
@@ -40,7 +43,12 @@ async fn student_checks_in_and_teacher_sees_it_with_one_event() {
     assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
     assert!(matches!(events[0].body, EventBody::SessionOpened { .. }));
     match &events[1].body {
-        EventBody::AttendanceChanged { student_name, status, device, .. } => {
+        EventBody::AttendanceChanged {
+            student_name,
+            status,
+            device,
+            ..
+        } => {
             assert_eq!(student_name, "Ava Adams");
             assert_eq!(status.as_str(), "present");
             assert!(device.as_deref().unwrap_or("").contains("127.0.0.1"));
@@ -61,10 +69,14 @@ async fn late_after_threshold_teacher_override_and_close() {
     let (session, code) = teacher.open_session("Biology 9A", 0).await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let s2 = app.student(2).await;
-    assert_eq!(s2.ok("check_in", json!({ "code": code })).await["status"], "late");
+    assert_eq!(
+        s2.ok("check_in", json!({ "code": code })).await["status"],
+        "late"
+    );
 
     // The teacher overrides the self check-in; the student's next check-in keeps it.
-    let student2_id = roster_entry(&teacher.dashboard(session).await, "student2")["student_id"].clone();
+    let student2_id =
+        roster_entry(&teacher.dashboard(session).await, "student2")["student_id"].clone();
     let mark = teacher
         .ok(
             "mark_attendance",
@@ -87,30 +99,61 @@ async fn late_after_threshold_teacher_override_and_close() {
     assert_eq!(same["version"], 2);
 
     // Closing marks the 11 unmarked absent, once.
-    assert_eq!(teacher.ok("close_session", json!({ "session_id": session })).await, 11);
-    assert_eq!(teacher.ok("close_session", json!({ "session_id": session })).await, 0);
+    assert_eq!(
+        teacher
+            .ok("close_session", json!({ "session_id": session }))
+            .await,
+        11
+    );
+    assert_eq!(
+        teacher
+            .ok("close_session", json!({ "session_id": session }))
+            .await,
+        0
+    );
     let dashboard = teacher.dashboard(session).await;
     assert_eq!(dashboard["session"]["is_open"], false);
     assert_eq!(dashboard["counts"]["absent"], 11);
     assert_eq!(dashboard["counts"]["excused"], 1);
     assert_eq!(dashboard["counts"]["not_marked"], 0);
-    assert_eq!(roster_entry(&dashboard, "student5")["mark"]["source"], "automatic");
+    assert_eq!(
+        roster_entry(&dashboard, "student5")["mark"]["source"],
+        "automatic"
+    );
 
     // After closing, check-in is refused with a reason and nothing changes.
     let s3 = app.student(3).await;
     let (status, body) = s3.call("check_in", json!({ "code": code })).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(body["message"].as_str().unwrap().contains("closed"), "{body}");
-    assert_eq!(teacher.dashboard(session).await["counts"], dashboard["counts"]);
+    assert!(
+        body["message"].as_str().unwrap().contains("closed"),
+        "{body}"
+    );
+    assert_eq!(
+        teacher.dashboard(session).await["counts"],
+        dashboard["counts"]
+    );
 
     // opened + late + override + 11 absent + closed + the refused late check-in, gap-free.
     let events = app.events(Channel::Session(session)).await;
     assert_eq!(events.len(), 16);
-    assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as i64 + 1));
-    assert!(matches!(events[14].body, EventBody::SessionClosed { marked_absent: 11, .. }));
+    assert!(events
+        .iter()
+        .enumerate()
+        .all(|(i, e)| e.seq == i as i64 + 1));
+    assert!(matches!(
+        events[14].body,
+        EventBody::SessionClosed {
+            marked_absent: 11,
+            ..
+        }
+    ));
     assert!(matches!(
         events[15].body,
-        EventBody::CheckInRefused { reason: rollcall::domain::CheckInRefusal::SessionClosed, .. }
+        EventBody::CheckInRefused {
+            reason: rollcall::domain::CheckInRefusal::SessionClosed,
+            ..
+        }
     ));
 
     // The class can be opened again with a new session.
@@ -130,16 +173,28 @@ async fn refused_check_ins_explain_why_and_change_nothing() {
     let outsider = app.student(30).await;
     let (status, body) = outsider.call("check_in", json!({ "code": code })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(body["message"].as_str().unwrap().contains("not on the roster"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not on the roster"),
+        "{body}"
+    );
 
     let student = app.student(1).await;
     let (status, body) = student.call("check_in", json!({ "code": unused })).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(body["message"].as_str().unwrap().contains("No open session has that code"));
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("No open session has that code"));
 
     let (status, body) = student.call("check_in", json!({ "code": "12" })).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["message"].as_str().unwrap().contains("6 letters"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("6 letters"),
+        "{body}"
+    );
 
     // The attendance is untouched; the teacher is told about the two refused attempts.
     let after = teacher.dashboard(session).await;
@@ -149,12 +204,19 @@ async fn refused_check_ins_explain_why_and_change_nothing() {
     let refusals: Vec<_> = events
         .iter()
         .filter_map(|e| match &e.body {
-            EventBody::CheckInRefused { student_name, reason, .. } => Some((student_name.as_str(), *reason)),
+            EventBody::CheckInRefused {
+                student_name,
+                reason,
+                ..
+            } => Some((student_name.as_str(), *reason)),
             _ => None,
         })
         .collect();
     use rollcall::domain::CheckInRefusal::*;
-    assert_eq!(refusals, [("Dina Fischer", NotOnRoster), ("Ava Adams", WrongCode)]);
+    assert_eq!(
+        refusals,
+        [("Dina Fischer", NotOnRoster), ("Ava Adams", WrongCode)]
+    );
     assert_eq!(events.len(), 3);
 }
 
@@ -182,5 +244,8 @@ async fn concurrent_check_ins_all_land_with_gap_free_offsets() {
     assert_eq!(dashboard["counts"]["present"], 12);
     let events = app.events(Channel::Session(session)).await;
     assert_eq!(events.len(), 13);
-    assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as i64 + 1));
+    assert!(events
+        .iter()
+        .enumerate()
+        .all(|(i, e)| e.seq == i as i64 + 1));
 }

@@ -39,7 +39,10 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(format!("sqlite:{}", dir.path().join("rollcall.db").display()));
+    let mut config = test_config(format!(
+        "sqlite:{}",
+        dir.path().join("rollcall.db").display()
+    ));
     adjust(&mut config);
     let options = LeptosOptions::builder()
         .output_name("rollcall")
@@ -62,7 +65,10 @@ pub struct Client {
 impl TestApp {
     pub fn anonymous(&self) -> Client {
         Client {
-            http: reqwest::Client::builder().cookie_store(true).build().unwrap(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
             base: self.base.clone(),
         }
     }
@@ -70,7 +76,10 @@ impl TestApp {
     pub async fn login(&self, username: &str, password: &str) -> Client {
         let client = self.anonymous();
         let (status, body) = client
-            .call("login", json!({ "username": username, "password": password }))
+            .call(
+                "login",
+                json!({ "username": username, "password": password }),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "login {username}: {body}");
         client
@@ -141,11 +150,18 @@ impl Client {
             .as_i64()
             .unwrap();
         let dashboard = self.dashboard(session).await;
-        (session, dashboard["session"]["join_code"].as_str().unwrap().to_string())
+        (
+            session,
+            dashboard["session"]["join_code"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        )
     }
 
     pub async fn dashboard(&self, session_id: i64) -> Value {
-        self.ok("session_dashboard", json!({ "session_id": session_id })).await
+        self.ok("session_dashboard", json!({ "session_id": session_id }))
+            .await
     }
 }
 
@@ -166,7 +182,8 @@ use rollcall::protocol::{ClientMessage, ServerMessage, StreamPosition};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-pub type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A live-channel client speaking the protocol over a real socket.
 pub struct Ws {
@@ -178,7 +195,10 @@ impl TestApp {
     pub async fn token(&self, username: &str, password: &str) -> String {
         let (status, body) = self
             .anonymous()
-            .call("login", json!({ "username": username, "password": password }))
+            .call(
+                "login",
+                json!({ "username": username, "password": password }),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["token"].as_str().unwrap().to_string()
@@ -186,11 +206,23 @@ impl TestApp {
 
     pub async fn user_id(&self, username: &str) -> i64 {
         let name = rollcall::domain::Username::parse(username).unwrap();
-        self.server.state.store.credentials(&name).await.unwrap().unwrap().id
+        self.server
+            .state
+            .store
+            .credentials(&name)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
     }
 
-    pub fn ws_request(&self, token: Option<&str>) -> tokio_tungstenite::tungstenite::handshake::client::Request {
-        let mut request = format!("ws://{}/ws", self.server.addr).into_client_request().unwrap();
+    pub fn ws_request(
+        &self,
+        token: Option<&str>,
+    ) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+        let mut request = format!("ws://{}/ws", self.server.addr)
+            .into_client_request()
+            .unwrap();
         if let Some(token) = token {
             request
                 .headers_mut()
@@ -212,7 +244,8 @@ impl TestApp {
 
 impl Ws {
     pub async fn send(&mut self, message: &ClientMessage) {
-        self.send_text(&serde_json::to_string(message).unwrap()).await;
+        self.send_text(&serde_json::to_string(message).unwrap())
+            .await;
     }
 
     pub async fn send_text(&mut self, text: &str) {
@@ -229,7 +262,9 @@ impl Ws {
                 .expect("frame ok");
             if let Message::Text(text) = frame {
                 match serde_json::from_str(&text).unwrap() {
-                    ServerMessage::Ping { nonce, .. } => self.send(&ClientMessage::Pong { nonce }).await,
+                    ServerMessage::Ping { nonce, .. } => {
+                        self.send(&ClientMessage::Pong { nonce }).await
+                    }
                     message => return message,
                 }
             }
@@ -252,10 +287,20 @@ impl Ws {
     }
 
     /// Subscribes and returns the `Subscribed` answer's (position, recovered, replayed).
-    pub async fn subscribe(&mut self, channel: Channel, since: Option<StreamPosition>) -> (StreamPosition, bool, u32) {
-        self.send(&ClientMessage::Subscribe { channel, since }).await;
+    pub async fn subscribe(
+        &mut self,
+        channel: Channel,
+        since: Option<StreamPosition>,
+    ) -> (StreamPosition, bool, u32) {
+        self.send(&ClientMessage::Subscribe { channel, since })
+            .await;
         match self.next().await {
-            ServerMessage::Subscribed { position, recovered, replayed, .. } => (position, recovered, replayed),
+            ServerMessage::Subscribed {
+                position,
+                recovered,
+                replayed,
+                ..
+            } => (position, recovered, replayed),
             other => panic!("expected subscribed, got {other:?}"),
         }
     }

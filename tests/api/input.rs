@@ -5,7 +5,12 @@ use reqwest::StatusCode;
 use rollcall::protocol::Channel;
 use serde_json::{json, Value};
 
-async fn raw(client: &Client, function: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+async fn raw(
+    client: &Client,
+    function: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
     let response = client
         .http
         .post(format!("{}/api/{function}", client.base))
@@ -16,7 +21,10 @@ async fn raw(client: &Client, function: &str, content_type: &str, body: Vec<u8>)
         .unwrap();
     let status = response.status();
     let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 #[tokio::test]
@@ -28,10 +36,19 @@ async fn malformed_oversize_and_invalid_requests_are_refused_cleanly() {
     let before = teacher.dashboard(session).await;
 
     // Malformed JSON.
-    let (status, body) = raw(&student, "check_in", "application/json", b"{\"code\": ".to_vec()).await;
+    let (status, body) = raw(
+        &student,
+        "check_in",
+        "application/json",
+        b"{\"code\": ".to_vec(),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["kind"], "bad_request");
-    assert!(body["message"].as_str().unwrap().contains("could not be read"));
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("could not be read"));
 
     // Missing field, wrong type.
     let (status, _) = student.call("check_in", json!({})).await;
@@ -43,7 +60,10 @@ async fn malformed_oversize_and_invalid_requests_are_refused_cleanly() {
     let huge = format!("{{\"code\": \"{}\"}}", "A".repeat(200 * 1024));
     let (status, body) = raw(&student, "check_in", "application/json", huge.into_bytes()).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("too large"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("too large"),
+        "{body}"
+    );
 
     // Domain validation at the edge.
     let student1 = roster_entry(&before, "student1")["student_id"].clone();
@@ -55,7 +75,10 @@ async fn malformed_oversize_and_invalid_requests_are_refused_cleanly() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, body) = teacher
-        .call("open_session", json!({ "class_id": 2, "late_after_minutes": 999 }))
+        .call(
+            "open_session",
+            json!({ "class_id": 2, "late_after_minutes": 999 }),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["message"].as_str().unwrap().contains("240"), "{body}");
@@ -70,8 +93,14 @@ async fn malformed_oversize_and_invalid_requests_are_refused_cleanly() {
 
     // Nothing above changed the session.
     let after = teacher.dashboard(session).await;
-    assert_eq!((&after["roster"], &after["counts"]), (&before["roster"], &before["counts"]));
+    assert_eq!(
+        (&after["roster"], &after["counts"]),
+        (&before["roster"], &before["counts"])
+    );
     assert_eq!(app.events(Channel::Session(session)).await.len(), 1);
     // And the real request still works afterwards.
-    assert_eq!(student.ok("check_in", json!({ "code": code })).await["status"], "present");
+    assert_eq!(
+        student.ok("check_in", json!({ "code": code })).await["status"],
+        "present"
+    );
 }

@@ -6,15 +6,30 @@ use serde_json::json;
 async fn pages_health_and_not_found() {
     let app = spawn_app().await;
     let http = reqwest::Client::new();
-    let health = http.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let health = http
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
 
-    let login = http.get(format!("{}/login", app.base)).send().await.unwrap();
+    let login = http
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(login.status(), StatusCode::OK);
     let html = login.text().await.unwrap();
-    assert!(html.contains("Sign in") && html.contains("/pkg/rollcall"), "{html}");
+    assert!(
+        html.contains("Sign in") && html.contains("/pkg/rollcall"),
+        "{html}"
+    );
 
-    let missing = http.get(format!("{}/no/such/page", app.base)).send().await.unwrap();
+    let missing = http
+        .get(format!("{}/no/such/page", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert!(missing.text().await.unwrap().contains("Page not found"));
 }
@@ -26,12 +41,17 @@ async fn sign_in_cookie_bearer_and_sign_out() {
 
     for (username, password) in [("rivera", "wrong"), ("nobody", "teacher-demo")] {
         let (status, body) = anon
-            .call("login", json!({ "username": username, "password": password }))
+            .call(
+                "login",
+                json!({ "username": username, "password": password }),
+            )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(body["message"], "Wrong username or password.");
     }
-    let (status, body) = anon.call("login", json!({ "username": "", "password": "x" })).await;
+    let (status, body) = anon
+        .call("login", json!({ "username": "", "password": "x" }))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["kind"], "bad_request");
 
@@ -44,9 +64,15 @@ async fn sign_in_cookie_bearer_and_sign_out() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(cookie.starts_with("rollcall_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["user"]["role"], "teacher");
     assert_eq!(body["home"], "/teacher");
@@ -62,7 +88,10 @@ async fn sign_in_cookie_bearer_and_sign_out() {
         .send()
         .await
         .unwrap();
-    assert_eq!(me.json::<serde_json::Value>().await.unwrap()["display_name"], "Ms. Rivera");
+    assert_eq!(
+        me.json::<serde_json::Value>().await.unwrap()["display_name"],
+        "Ms. Rivera"
+    );
     let classes = http
         .post(format!("{}/api/my_classes", app.base))
         .bearer_auth(token)
@@ -95,15 +124,27 @@ async fn sign_in_and_join_code_attempts_are_rate_limited() {
     let anon = app.anonymous();
     for _ in 0..3 {
         let (status, _) = anon
-            .call("login", json!({ "username": "rivera", "password": "guess" }))
+            .call(
+                "login",
+                json!({ "username": "rivera", "password": "guess" }),
+            )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     let (status, body) = anon
-        .call("login", json!({ "username": "rivera", "password": "teacher-demo" }))
+        .call(
+            "login",
+            json!({ "username": "rivera", "password": "teacher-demo" }),
+        )
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(body["message"].as_str().unwrap().contains("Too many sign-in attempts"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Too many sign-in attempts"),
+        "{body}"
+    );
 
     // Join-code guesses are limited per student (log in through the store's own path: the
     // login limiter above is exhausted for this address, so use a bearer session made directly).
@@ -129,6 +170,10 @@ async fn sign_in_and_join_code_attempts_are_rate_limited() {
     }
     assert_eq!(
         statuses,
-        [StatusCode::NOT_FOUND, StatusCode::NOT_FOUND, StatusCode::TOO_MANY_REQUESTS]
+        [
+            StatusCode::NOT_FOUND,
+            StatusCode::NOT_FOUND,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
     );
 }
