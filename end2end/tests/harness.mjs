@@ -1,6 +1,6 @@
 // Starts the real Rollcall server binary on a free port with a fresh SQLite file, and real
 // headless Chromium. Used by every browser test.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,16 @@ import { chromium } from 'playwright-core';
 
 const here = new URL('.', import.meta.url).pathname;
 export const screenshotDir = resolve(here, '..', 'screenshots');
+
+/** SQLite file in the temp dir, or a new database on TEST_DATABASE_URL when E2E_DATABASE=postgres. */
+function databaseUrl(dir) {
+  if (process.env.E2E_DATABASE !== 'postgres') return `sqlite:${join(dir, 'rollcall.db')}`;
+  const server = process.env.TEST_DATABASE_URL;
+  if (!server) throw new Error('E2E_DATABASE=postgres needs TEST_DATABASE_URL');
+  const name = `rollcall_e2e_${Math.random().toString(36).slice(2, 10)}`;
+  execFileSync('psql', [server, '-q', '-c', `CREATE DATABASE ${name}`]);
+  return server.replace(/\/[^/]*$/, `/${name}`);
+}
 
 async function freePort() {
   return new Promise((done, fail) => {
@@ -31,7 +41,7 @@ export async function startServer(extraEnv = {}) {
   const base = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
-    DATABASE_URL: `sqlite:${join(dir, 'rollcall.db')}`,
+    DATABASE_URL: databaseUrl(dir),
     ROLLCALL_ADDR: `127.0.0.1:${port}`,
     ROLLCALL_PUBLIC_URL: base,
     ROLLCALL_LOGIN_PER_MINUTE: '1000',

@@ -130,7 +130,17 @@ impl Hub {
         }
     }
 
-    /// Number of subscribers of a channel (for tests and diagnostics).
+    /// Channels with at least one subscriber.
+    pub fn channels(&self) -> Vec<Channel> {
+        self.channels
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    /// Number of subscribers of a channel.
     pub fn subscriber_count(&self, channel: Channel) -> usize {
         self.channels
             .read()

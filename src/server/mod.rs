@@ -5,6 +5,7 @@ pub mod config;
 pub mod hub;
 pub mod live;
 pub mod metrics;
+pub mod pg_fanout;
 pub mod rate_limit;
 pub mod seed;
 pub mod store;
@@ -68,6 +69,10 @@ impl AppState {
         let store = Store::open(&config.database_url, committed_tx)
             .await
             .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
+        let store = Arc::new(store);
+        if store.backend() == store::Backend::Postgres {
+            pg_fanout::spawn(store.clone(), hub.clone());
+        }
         if config.seed_demo
             && seed::seed_demo_school(&store, now_ms())
                 .await
@@ -76,7 +81,7 @@ impl AppState {
             tracing::info!("seeded the demo school");
         }
         Ok(AppState {
-            store: Arc::new(store),
+            store,
             limits: Arc::new(RateLimits::new(
                 config.login_attempts_per_minute,
                 config.check_in_attempts_per_minute,

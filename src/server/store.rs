@@ -33,6 +33,9 @@ impl Backend {
     }
 }
 
+/// The PostgreSQL NOTIFY channel that announces committed events between instances.
+pub const NOTIFY_CHANNEL: &str = "rollcall_events";
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -44,6 +47,7 @@ pub struct Store {
     sqlite_writer: Option<Mutex<()>>,
     /// Committed events, in commit order, for the live fan-out (see `server::hub`).
     committed: tokio::sync::mpsc::UnboundedSender<Event>,
+    url: String,
 }
 
 /// A user row including the password hash: only for signing in.
@@ -268,6 +272,7 @@ impl Store {
             backend,
             sqlite_writer: (backend == Backend::Sqlite).then(|| Mutex::new(())),
             committed,
+            url,
         })
     }
 
@@ -279,12 +284,40 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Hands committed events to the fan-out. Called after commit while the writer lock is still
-    /// held, so events leave in commit order (which is seq order per channel).
-    fn publish(&self, events: Vec<Event>) {
-        for event in events {
-            let _ = self.committed.send(event);
+    /// Commits a transaction that appended `events`, and hands them to the live fan-out.
+    ///
+    /// SQLite: after commit, while the writer lock is still held, so events leave in commit
+    /// order (which is seq order per channel). PostgreSQL: a NOTIFY naming channel and seq is
+    /// part of the transaction; every instance (this one included) hears it in commit order and
+    /// reads the event itself from the log (see `server::pg_fanout`).
+    async fn commit(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Any>,
+        events: Vec<Event>,
+    ) -> sqlx::Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                tx.commit().await?;
+                for event in events {
+                    let _ = self.committed.send(event);
+                }
+            }
+            Backend::Postgres => {
+                for event in &events {
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(NOTIFY_CHANNEL)
+                        .bind(format!("{} {}", event.channel, event.seq))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
         }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> &str {
+        &self.url
     }
 
     /// A read-only transaction that sees one consistent snapshot (SQLite's WAL gives that to
@@ -522,8 +555,7 @@ impl Store {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.publish(log);
+        self.commit(tx, log).await?;
         Ok(session_id)
     }
 
@@ -624,8 +656,7 @@ impl Store {
                     )
                     .await?;
                 }
-                tx.commit().await?;
-                self.publish(log);
+                self.commit(tx, log).await?;
                 let message = refusal.message();
                 return Err(match refusal {
                     CheckInRefusal::WrongCode => AppError::not_found(message),
@@ -698,8 +729,7 @@ impl Store {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.publish(log);
+        self.commit(tx, log).await?;
         Ok(CheckInOutcome {
             session,
             mark,
@@ -772,8 +802,7 @@ impl Store {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.publish(log);
+        self.commit(tx, log).await?;
         Ok(Mark {
             status,
             source: MarkSource::Teacher,
@@ -866,8 +895,7 @@ impl Store {
             },
         )
         .await?;
-        tx.commit().await?;
-        self.publish(log);
+        self.commit(tx, log).await?;
         Ok(marked_absent)
     }
 

@@ -37,13 +37,36 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// A fresh, empty database: an SQLite file in `dir`, or, when `TEST_DATABASE_URL` names a
+/// PostgreSQL server, a new database created on it.
+pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(server) if server.starts_with("postgres") => {
+            use sqlx::Connection;
+            let mut admin = sqlx::PgConnection::connect(&server)
+                .await
+                .expect("test PostgreSQL reachable");
+            let name = format!("rollcall_test_{}", rollcall::server::auth::random_token(6));
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let (base, _) = server.rsplit_once('/').expect("URL ends with /<database>");
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite:{}", dir.path().join("rollcall.db").display()),
+    }
+}
+
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(format!(
-        "sqlite:{}",
-        dir.path().join("rollcall.db").display()
-    ));
+    let mut config = test_config(fresh_database(&dir).await);
     adjust(&mut config);
+    spawn_on(config, dir).await
+}
+
+/// Starts a server with this config (e.g. a second instance on the same database).
+pub async fn spawn_on(config: Config, dir: tempfile::TempDir) -> TestApp {
     let options = LeptosOptions::builder()
         .output_name("rollcall")
         .site_root("target/site")

@@ -6,4 +6,5 @@ mod authorization;
 mod check_in;
 mod input;
 mod live;
+mod scale_out;
 mod sign_in;

@@ -1,0 +1,90 @@
+//! Fan-out between instances sharing one PostgreSQL: every commit NOTIFYs `channel seq`; each
+//! instance LISTENs, reads the announced events from the event table and publishes them to its
+//! own hub. The payload is tiny (NOTIFY's 8 KB limit never matters) and the log, not the
+//! notification, is the source of truth: a lost LISTEN connection is re-established and each
+//! followed channel catches up from the last seq published.
+
+use super::hub::Hub;
+use super::store::{Store, NOTIFY_CHANNEL};
+use crate::protocol::Channel;
+use sqlx::postgres::PgListener;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn spawn(store: Arc<Store>, hub: Arc<Hub>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut published: HashMap<Channel, i64> = HashMap::new();
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match listen(&store, &hub, &mut published).await {
+                Ok(()) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "lost the PostgreSQL LISTEN connection; reconnecting");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    })
+}
+
+async fn listen(
+    store: &Store,
+    hub: &Hub,
+    published: &mut HashMap<Channel, i64>,
+) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect(store.database_url()).await?;
+    listener.listen(NOTIFY_CHANNEL).await?;
+    // Whatever committed while we were not listening: catch up every followed channel.
+    for channel in hub.channels() {
+        if let Some(&upto) = published.get(&channel) {
+            catch_up(store, hub, published, channel, upto, None).await;
+        }
+    }
+    loop {
+        let notification = listener.recv().await?;
+        let Some((channel, seq)) =
+            notification
+                .payload()
+                .split_once(' ')
+                .and_then(|(channel, seq)| {
+                    Some((Channel::parse(channel).ok()?, seq.parse::<i64>().ok()?))
+                })
+        else {
+            continue;
+        };
+        let upto = published.get(&channel).copied().unwrap_or(seq - 1);
+        if seq <= upto {
+            continue;
+        }
+        if hub.subscriber_count(channel) == 0 {
+            // Nobody here follows it; remember where the log is so a later follower's gap is
+            // filled by its own resume.
+            published.insert(channel, seq);
+            continue;
+        }
+        catch_up(store, hub, published, channel, upto, Some(seq)).await;
+    }
+}
+
+/// Publishes the channel's events after `upto` (up to `through`, if given) from the log.
+async fn catch_up(
+    store: &Store,
+    hub: &Hub,
+    published: &mut HashMap<Channel, i64>,
+    channel: Channel,
+    upto: i64,
+    through: Option<i64>,
+) {
+    let limit = through.map_or(1000, |through| through - upto);
+    match store.events_after(channel, upto, limit).await {
+        Ok(events) => {
+            for event in events {
+                published.insert(channel, event.seq);
+                hub.publish(event);
+            }
+        }
+        Err(error) => tracing::error!(%error, %channel, "cannot read announced events"),
+    }
+}

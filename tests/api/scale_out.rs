@@ -1,0 +1,85 @@
+//! Several instances on one PostgreSQL: events committed on one reach sockets on the others
+//! (LISTEN/NOTIFY), and a client can resume on a different instance than it left.
+//! Runs when TEST_DATABASE_URL names a PostgreSQL server (scripts/test provides one).
+
+use crate::helpers::*;
+use rollcall::protocol::{Channel, EventBody, StreamPosition};
+use serde_json::json;
+
+fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|url| url.starts_with("postgres"))
+}
+
+#[tokio::test]
+async fn a_check_in_on_one_instance_reaches_a_socket_on_another_and_resume_crosses_instances() {
+    if !on_postgres() {
+        eprintln!("skipped: set TEST_DATABASE_URL to a PostgreSQL server to run this test");
+        return;
+    }
+    let a = spawn_app().await;
+    let config = test_config(a.server.state.config.database_url.clone());
+    let b = spawn_on(config, tempfile::tempdir().unwrap()).await;
+    assert_ne!(a.server.addr, b.server.addr);
+
+    let teacher_on_a = a.teacher().await;
+    let (session, code) = teacher_on_a.open_session("Biology 9A", 10).await;
+    let channel = Channel::Session(session);
+    let token = a.token("rivera", "teacher-demo").await; // sessions are shared too
+
+    // Watch on B, check in on A.
+    let mut on_b = b.ws(&token).await;
+    let start = teacher_on_a.position(session).await;
+    on_b.subscribe(channel, Some(start.clone())).await;
+    a.student(1)
+        .await
+        .ok("check_in", json!({ "code": code }))
+        .await;
+    let event = on_b.event().await;
+    assert_eq!(event.seq, start.seq + 1);
+    assert!(
+        matches!(event.body, EventBody::AttendanceChanged { ref student_name, .. } if student_name == "Ava Adams")
+    );
+
+    // Leave B; two check-ins happen on B; come back on A and resume.
+    drop(on_b);
+    for n in 2..=3 {
+        b.student(n)
+            .await
+            .ok("check_in", json!({ "code": code }))
+            .await;
+    }
+    let mut on_a = a.ws(&token).await;
+    let since = StreamPosition {
+        epoch: start.epoch.clone(),
+        seq: event.seq,
+    };
+    let (_, recovered, replayed) = on_a.subscribe(channel, Some(since)).await;
+    assert!(recovered);
+    assert_eq!(replayed, 2);
+    assert_eq!(on_a.event().await.seq, event.seq + 1);
+    assert_eq!(on_a.event().await.seq, event.seq + 2);
+    // And live again, from the other instance.
+    b.student(4)
+        .await
+        .ok("check_in", json!({ "code": code }))
+        .await;
+    assert_eq!(on_a.event().await.seq, event.seq + 3);
+
+    // Cut every instance's LISTEN connection: they reconnect and catch up from the log.
+    let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
+        .await
+        .unwrap();
+    let cut: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(!cut.is_empty(), "no LISTEN connection found");
+    b.student(5)
+        .await
+        .ok("check_in", json!({ "code": code }))
+        .await;
+    assert_eq!(on_a.event().await.seq, event.seq + 4);
+}
