@@ -278,6 +278,13 @@ impl Http {
     }
 }
 
+impl Http {
+    /// Ends the scenario's session so the next scenario starts with nobody checked in.
+    async fn close_session(&self, teacher: &str, session: i64) {
+        let _ = self.call(teacher, "close_session", json!({ "session_id": session })).await;
+    }
+}
+
 fn split_accounts(accounts: &[Account]) -> (Account, Vec<Account>) {
     let teacher = accounts.iter().find(|a| a.role == "teacher").expect("a teacher token").clone();
     let students = accounts.iter().filter(|a| a.role == "student").cloned().collect();
@@ -491,6 +498,9 @@ async fn fanout(args: &Args) -> Value {
     }
     let delivered = received.load(Ordering::Relaxed);
     let samples = std::mem::take(&mut *samples.lock().unwrap());
+    if !bare {
+        http.close_session(&teacher.token, session).await;
+    }
     json!({
         "scenario": "fanout",
         "target": if bare { "bare" } else { "rollcall" },
@@ -517,7 +527,7 @@ async fn checkins(args: &Args) -> Value {
     let concurrency: usize = args.get("concurrency", 64);
     let http = Arc::new(Http::new(&url));
     let (teacher, students) = split_accounts(&read_tokens(&args.text("tokens", "load-tokens.txt")));
-    let (_, code) = http.open_load_session(&teacher.token).await;
+    let (session, code) = http.open_load_session(&teacher.token).await;
     // Each student is used twice: the second check-in exercises idempotency.
     let next = Arc::new(AtomicUsize::new(0));
     let samples: Arc<Mutex<Vec<f64>>> = Arc::default();
@@ -555,6 +565,7 @@ async fn checkins(args: &Args) -> Value {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let samples = std::mem::take(&mut *samples.lock().unwrap());
+    http.close_session(&teacher.token, session).await;
     json!({
         "scenario": "checkins",
         "concurrency": concurrency,
