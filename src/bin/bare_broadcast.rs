@@ -31,7 +31,10 @@ async fn publish(State(tx): State<broadcast::Sender<Arc<str>>>, body: String) ->
     "ok"
 }
 
-async fn upgrade(State(tx): State<broadcast::Sender<Arc<str>>>, ws: WebSocketUpgrade) -> axum::response::Response {
+async fn upgrade(
+    State(tx): State<broadcast::Sender<Arc<str>>>,
+    ws: WebSocketUpgrade,
+) -> axum::response::Response {
     ws.read_buffer_size(4096)
         .write_buffer_size(4096)
         .on_upgrade(move |socket| serve(socket, tx.subscribe()))
