@@ -46,7 +46,7 @@ test('teacher opens a session, student checks in, roster shows present', async (
   await student.getByTestId('history').getByText('Biology 9A').first().waitFor();
   await screenshot(student, 'student-check-in');
 
-  // Real-time push arrives with the next issue; here the teacher reloads.
+  // A reload shows it too (the server-rendered page reads the same data).
   await teacher.reload();
   await hydrated(teacher);
   const row = teacher.getByTestId('roster-row-student1');
