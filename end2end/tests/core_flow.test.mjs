@@ -1,29 +1,18 @@
 // The heart of the product: a teacher opens a session, a student checks in with the code the
 // teacher shows, and the teacher's roster shows the student present.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, signIn, hydrated, screenshot } from './harness.mjs';
+import { useServerAndBrowser, signIn, hydrated, screenshot } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
+const env = useServerAndBrowser();
 
 test('teacher opens a session, student checks in, roster shows present', async () => {
-  const teacherContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  const studentContext = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const teacherContext = await env.browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const studentContext = await env.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
   const teacher = await teacherContext.newPage();
   const student = await studentContext.newPage();
 
-  await signIn(teacher, server.base, 'rivera', 'teacher-demo');
+  await signIn(teacher, env.server.base, 'rivera', 'teacher-demo');
   assert.equal(new URL(teacher.url()).pathname, '/teacher');
   const biology = teacher.locator('article.class-card', { hasText: 'Biology 9A' });
   await Promise.all([
@@ -35,7 +24,7 @@ test('teacher opens a session, student checks in, roster shows present', async (
   assert.equal(await teacher.locator('.qr svg').count(), 1, 'QR code is drawn');
   assert.equal(await teacher.getByTestId('roster-row-student1').getAttribute('data-status'), 'not_marked');
 
-  await signIn(student, server.base, 'student1', 'student-demo');
+  await signIn(student, env.server.base, 'student1', 'student-demo');
   assert.equal(new URL(student.url()).pathname, '/checkin');
   await student.fill('input[name=code]', code.toLowerCase());
   await student.getByRole('button', { name: 'Check in' }).click();
@@ -63,18 +52,18 @@ test('teacher opens a session, student checks in, roster shows present', async (
 });
 
 test('the QR link takes a signed-out student through sign-in and back to check-in', async () => {
-  const teacherContext = await browser.newContext();
+  const teacherContext = await env.browser.newContext();
   const teacher = await teacherContext.newPage();
-  await signIn(teacher, server.base, 'okafor', 'teacher-demo');
+  await signIn(teacher, env.server.base, 'okafor', 'teacher-demo');
   await Promise.all([
     teacher.waitForURL(/\/teacher\/sessions\/\d+$/),
     teacher.locator('article.class-card', { hasText: 'History 9C' }).getByRole('button', { name: 'Open session' }).click(),
   ]);
   const code = (await teacher.getByTestId('join-code').textContent()).trim();
 
-  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const phone = await env.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
   const page = await phone.newPage();
-  await page.goto(`${server.base}/checkin/${code}`);
+  await page.goto(`${env.server.base}/checkin/${code}`);
   await hydrated(page);
   assert.equal(await page.inputValue('input[name=code]'), code, 'the code is filled in from the link');
   // Signed out: the history panel asks the student to sign in, and comes back here after.
@@ -99,10 +88,10 @@ test('the QR link takes a signed-out student through sign-in and back to check-i
 });
 
 test('unknown pages get a friendly 404', async () => {
-  const response = await fetch(`${server.base}/definitely/not/here`);
+  const response = await fetch(`${env.server.base}/definitely/not/here`);
   assert.equal(response.status, 404);
-  const page = await browser.newPage();
-  await page.goto(`${server.base}/definitely/not/here`);
+  const page = await env.browser.newPage();
+  await page.goto(`${env.server.base}/definitely/not/here`);
   await page.getByTestId('not-found').waitFor();
   await page.close();
 });

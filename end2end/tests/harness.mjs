@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -162,4 +163,20 @@ export async function openSession(base, teacher, className, lateAfterMinutes = 1
 export async function checkInAs(base, username, code) {
   const token = await apiToken(base, username, 'student-demo');
   return api(base, token, 'check_in', { code });
+}
+
+/** One server and one browser for the calling test file, started before its tests and
+ * stopped after them. Use as `const env = useServerAndBrowser();` then `env.server`,
+ * `env.browser`. */
+export function useServerAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.cleanup();
+  });
+  return env;
 }

@@ -1,31 +1,20 @@
 // Live updates in real Chromium: check-ins appear on open dashboards without reloading, over
 // the WebSocket, over the polling fallback, and across a server restart.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, signIn, hydrated, screenshot, openSession, checkInAs } from './harness.mjs';
+import { useServerAndBrowser, signIn, hydrated, screenshot, openSession, checkInAs } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
+const env = useServerAndBrowser();
 
 async function teacherDashboard(sessionId, { block = false } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   if (block) {
     // The school's proxy eats WebSockets: every upgrade is closed at once.
     await context.routeWebSocket(/\/ws$/, (ws) => ws.close({ code: 1011, reason: 'blocked by test' }));
   }
   const page = await context.newPage();
-  await signIn(page, server.base, 'rivera', 'teacher-demo');
-  await page.goto(`${server.base}/teacher/sessions/${sessionId}`);
+  await signIn(page, env.server.base, 'rivera', 'teacher-demo');
+  await page.goto(`${env.server.base}/teacher/sessions/${sessionId}`);
   await hydrated(page);
   return { context, page };
 }
@@ -34,18 +23,18 @@ const row = (page, username) => page.getByTestId(`roster-row-${username}`);
 const indicator = (page) => page.getByTestId('connection-status');
 
 test('a check-in appears on two open teacher tabs without reloading, in under a second', async () => {
-  const session = await openSession(server.base, 'rivera', 'Biology 9A', 0);
+  const session = await openSession(env.server.base, 'rivera', 'Biology 9A', 0);
   const { context, page } = await teacherDashboard(session.id);
   const secondTab = await context.newPage();
-  await secondTab.goto(`${server.base}/teacher/sessions/${session.id}`);
+  await secondTab.goto(`${env.server.base}/teacher/sessions/${session.id}`);
   await hydrated(secondTab);
   for (const tab of [page, secondTab]) {
     await tab.locator('[data-testid=connection-status][data-state=open]').waitFor();
   }
 
-  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const phone = await env.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
   const student = await phone.newPage();
-  await signIn(student, server.base, 'student3', 'student-demo');
+  await signIn(student, env.server.base, 'student3', 'student-demo');
   await student.fill('input[name=code]', session.code);
   const clicked = Date.now();
   await student.getByRole('button', { name: 'Check in' }).click();
@@ -62,7 +51,7 @@ test('a check-in appears on two open teacher tabs without reloading, in under a 
   assert.match(await page.getByTestId('count-late').textContent(), /Late\s*1/);
 
   // A mistyped code is refused for the student and reported to the teacher.
-  await checkInAs(server.base, 'student4', 'ZZZZZZ').catch(() => {});
+  await checkInAs(env.server.base, 'student4', 'ZZZZZZ').catch(() => {});
   await page.getByTestId('notification').filter({ hasText: 'Daniel Diaz tried a wrong code' }).waitFor();
   assert.equal((await page.getByTestId('unread-count').textContent()).trim(), '2');
 
@@ -81,14 +70,14 @@ test('a check-in appears on two open teacher tabs without reloading, in under a 
 });
 
 test('the admin overview moves live', async () => {
-  const session = await openSession(server.base, 'okafor', 'History 9C');
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const session = await openSession(env.server.base, 'okafor', 'History 9C');
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const admin = await context.newPage();
-  await signIn(admin, server.base, 'admin', 'admin-demo');
+  await signIn(admin, env.server.base, 'admin', 'admin-demo');
   await admin.locator('[data-testid=connection-status][data-state=open]').waitFor();
   const present = admin.getByTestId(`school-session-${session.id}`).getByTestId('present');
   assert.equal((await present.textContent()).trim(), '0');
-  await checkInAs(server.base, 'student20', session.code);
+  await checkInAs(env.server.base, 'student20', session.code);
   await admin.getByTestId(`school-session-${session.id}`).getByTestId('present').filter({ hasText: '1' }).waitFor({ timeout: 5000 });
   await admin.getByTestId('activity-item').filter({ hasText: 'Tara Brown' }).waitFor();
   await screenshot(admin, 'admin-live');
@@ -96,10 +85,10 @@ test('the admin overview moves live', async () => {
 });
 
 test('with WebSockets blocked the dashboard falls back to polling and still updates', async () => {
-  const session = await openSession(server.base, 'rivera', 'Chemistry 10B');
+  const session = await openSession(env.server.base, 'rivera', 'Chemistry 10B');
   const { context, page } = await teacherDashboard(session.id, { block: true });
   await page.locator('[data-testid=connection-status][data-state=polling]').waitFor({ timeout: 15_000 });
-  await checkInAs(server.base, 'student15', session.code);
+  await checkInAs(env.server.base, 'student15', session.code);
   await page.locator('[data-testid=roster-row-student15][data-status=present]').waitFor({ timeout: 10_000 });
   await indicator(page).click();
   await screenshot(page, 'polling-fallback');
@@ -107,15 +96,15 @@ test('with WebSockets blocked the dashboard falls back to polling and still upda
 });
 
 test('after a server restart the dashboard reconnects and catches up without reloading', async () => {
-  const session = await openSession(server.base, 'rivera', 'Biology 9A');
+  const session = await openSession(env.server.base, 'rivera', 'Biology 9A');
   const { context, page } = await teacherDashboard(session.id);
   await page.locator('[data-testid=connection-status][data-state=open]').waitFor();
 
-  await server.stop();
+  await env.server.stop();
   await page.locator('[data-testid=connection-status][data-state=reconnecting]').waitFor({ timeout: 10_000 });
-  await server.start();
+  await env.server.start();
   // Checked in before the dashboard is back: it must arrive by resume.
-  await checkInAs(server.base, 'student6', session.code);
+  await checkInAs(env.server.base, 'student6', session.code);
   await page.locator('[data-testid=connection-status][data-state=open]').waitFor({ timeout: 20_000 });
   await page.locator('[data-testid=roster-row-student6]:not([data-status=not_marked])').waitFor({ timeout: 10_000 });
   const resume = await page.getByTestId('connection-resume').textContent();

@@ -734,7 +734,6 @@ async fn storm(args: &Args) -> Value {
     // jitter, as the browser does after "server restarting") and resubscribe from its last seq.
     let caught_up = Arc::new(AtomicUsize::new(0));
     let generation = Arc::new(AtomicUsize::new(0));
-    let reconnect_round = Arc::new(tokio::sync::Notify::new());
     let mut tasks = Vec::new();
     for i in 0..clients {
         let student = students[i % students.len()].clone();
@@ -762,13 +761,12 @@ async fn storm(args: &Args) -> Value {
     while caught_up.load(Ordering::Acquire) < clients {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let _ = reconnect_round;
     // Restart: SIGTERM (clients get "server restarting"), start again, time until every client
     // is connected and subscribed again.
     generation.fetch_add(1, Ordering::AcqRel);
     caught_up.store(0, Ordering::Release);
     let started = Instant::now();
-    unsafe_sigterm(server.id());
+    sigterm(server.id());
     let _ = server.wait();
     let down_at = started.elapsed().as_secs_f64();
     server = spawn_server();
@@ -783,7 +781,7 @@ async fn storm(args: &Args) -> Value {
     for task in tasks {
         task.abort();
     }
-    unsafe_sigterm(server.id());
+    sigterm(server.id());
     let _ = server.wait();
     let round = |v: f64| (v * 100.0).round() / 100.0;
     json!({
@@ -797,7 +795,7 @@ async fn storm(args: &Args) -> Value {
     })
 }
 
-fn unsafe_sigterm(pid: u32) {
+fn sigterm(pid: u32) {
     let _ = std::process::Command::new("kill")
         .arg("-TERM")
         .arg(pid.to_string())

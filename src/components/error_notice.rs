@@ -27,12 +27,14 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
     }
 }
 
-/// Percent-encodes a path for a query string (only the few characters paths here can hold).
+/// Percent-encodes a path for a query string (UTF-8 bytes; `/` and unreserved ASCII kept).
 fn encode_path(path: &str) -> String {
-    path.chars()
-        .map(|c| match c {
-            'A'..='Z' | 'a'..='z' | '0'..='9' | '/' | '-' | '_' | '.' => c.to_string(),
-            other => format!("%{:02X}", other as u32 & 0xFF),
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
         })
         .collect()
 }
