@@ -1,7 +1,8 @@
 //! The Rollcall server: configuration → store → router → serve until Ctrl-C or SIGTERM.
 
 use leptos::config::get_configuration;
-use rollcall::server::{config::Config, seed, start};
+use rollcall::server::{config::Config, seed};
+use rollcall::startup::start;
 
 #[tokio::main]
 async fn main() {

@@ -48,7 +48,7 @@ pub async fn login(username: String, password: String) -> Result<LoginResponse, 
     let role = Role::parse(&credentials.role).ok_or_else(AppError::internal)?;
     let token = random_token(32);
     let now = now_ms();
-    let lifetime_ms = state.config.session_hours * 3_600_000;
+    let lifetime_ms = state.config.sign_in_hours * 3_600_000;
     state
         .store
         .create_auth_session(&token_hash(&token), credentials.id, now, now + lifetime_ms)

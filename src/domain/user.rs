@@ -50,6 +50,16 @@ pub struct CurrentUser {
     pub role: Role,
 }
 
+/// Who may run a class's sessions (see its roster and marks, open, mark, close): the class's
+/// teacher, or any admin. The one statement of that rule; every check calls it.
+pub fn may_run_class(user: &CurrentUser, class_teacher: UserId) -> bool {
+    match user.role {
+        Role::Admin => true,
+        Role::Teacher => user.id == class_teacher,
+        Role::Student => false,
+    }
+}
+
 /// A login name: 1–64 characters of letters, digits, `.`, `-`, `_`; compared case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
@@ -88,6 +98,20 @@ mod tests {
         assert!(Username::parse("").is_err());
         assert!(Username::parse("a b").is_err());
         assert!(Username::parse(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn a_class_is_run_by_its_teacher_or_an_admin() {
+        let user = |id, role| CurrentUser {
+            id,
+            username: format!("u{id}"),
+            display_name: String::new(),
+            role,
+        };
+        assert!(may_run_class(&user(7, Role::Teacher), 7));
+        assert!(!may_run_class(&user(8, Role::Teacher), 7));
+        assert!(may_run_class(&user(1, Role::Admin), 7));
+        assert!(!may_run_class(&user(7, Role::Student), 7));
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! Passwords, session tokens and "who is asking": shared by server functions, the WebSocket
 //! upgrade and plain HTTP handlers.
 
+use super::crypto::token_hash;
 use super::AppState;
 use crate::domain::CurrentUser;
 use crate::error::{AppError, AppResult};
-use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::http::{header, HeaderMap};
-use sha2::{Digest, Sha256};
 
 pub const SESSION_COOKIE: &str = "rollcall_session";
 
@@ -36,27 +36,6 @@ pub fn verify_password(password: &str, stored_hash: &str) -> bool {
 pub fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| hash_password("decoy password that nobody has"))
-}
-
-/// `bytes` random bytes from the OS, as lowercase hex.
-pub fn random_token(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    OsRng.fill_bytes(&mut buffer);
-    buffer.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut buffer = [0u8; N];
-    OsRng.fill_bytes(&mut buffer);
-    buffer
-}
-
-/// Only a hash of a session token is stored, so a leaked database holds no usable sessions.
-pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The session token from `Authorization: Bearer …` or the session cookie.
@@ -195,14 +174,5 @@ mod tests {
         headers.insert(header::AUTHORIZATION, "Bearer xyz".parse().unwrap());
         assert_eq!(token_from_headers(&headers).as_deref(), Some("xyz"));
         assert_eq!(token_from_headers(&HeaderMap::new()), None);
-    }
-
-    #[test]
-    fn tokens_are_random_and_hashed() {
-        let a = random_token(32);
-        assert_eq!(a.len(), 64);
-        assert_ne!(a, random_token(32));
-        assert_eq!(token_hash(&a), token_hash(&a));
-        assert_ne!(token_hash(&a), a);
     }
 }

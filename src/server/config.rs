@@ -17,8 +17,8 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     pub check_in_attempts_per_minute: u32,
     /// How long a sign-in lasts.
-    pub session_hours: i64,
-    /// Mark the session cookie `Secure` (on when the public URL is https).
+    pub sign_in_hours: i64,
+    /// Mark the sign-in cookie `Secure` (on when the public URL is https).
     pub secure_cookies: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
@@ -33,71 +33,152 @@ pub struct Config {
 }
 
 impl Config {
+    /// Every setting at its default, listening on `addr`: what `from_env` starts from and what
+    /// tests adjust.
+    pub fn defaults(addr: SocketAddr) -> Config {
+        Config {
+            database_url: "sqlite:rollcall.db".into(),
+            addr,
+            public_url: format!("http://{addr}"),
+            utc_offset_minutes: 0,
+            seed_demo: true,
+            login_attempts_per_minute: 10,
+            check_in_attempts_per_minute: 20,
+            sign_in_hours: 12,
+            secure_cookies: false,
+            max_body_bytes: 64 * 1024,
+            heartbeat_ms: 15_000,
+            ws_queue: 256,
+            max_replay: 1000,
+            metrics_token: None,
+        }
+    }
+
     /// Reads the environment; `default_addr` comes from Leptos.toml's `site-addr`.
     pub fn from_env(default_addr: SocketAddr) -> Result<Config, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        fn parsed<T: std::str::FromStr>(
-            name: &str,
-            value: Option<String>,
-            default: T,
-        ) -> Result<T, String> {
-            match value {
-                None => Ok(default),
-                Some(text) => text
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("{name}={text:?} is not valid")),
-            }
-        }
-        let addr: SocketAddr = parsed("ROLLCALL_ADDR", var("ROLLCALL_ADDR"), default_addr)?;
-        let public_url = var("ROLLCALL_PUBLIC_URL")
-            .unwrap_or_else(|| format!("http://{addr}"))
+        Config::from_vars(default_addr, |name| std::env::var(name).ok())
+    }
+
+    /// `from_env` over any source of variables (tests pass a map).
+    pub fn from_vars(
+        default_addr: SocketAddr,
+        source: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, String> {
+        let var = |name: &str| source(name).filter(|v| !v.trim().is_empty());
+        let mut c = Config::defaults(var_parsed(&var, "ROLLCALL_ADDR", default_addr)?);
+        c.public_url = var("ROLLCALL_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{}", c.addr))
             .trim_end_matches('/')
             .to_string();
-        let secure_default = public_url.starts_with("https://");
-        Ok(Config {
-            database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite:rollcall.db".into()),
-            addr,
-            secure_cookies: parsed(
-                "ROLLCALL_SECURE_COOKIES",
-                var("ROLLCALL_SECURE_COOKIES"),
-                secure_default,
-            )?,
-            public_url,
-            utc_offset_minutes: parsed(
-                "ROLLCALL_UTC_OFFSET_MINUTES",
-                var("ROLLCALL_UTC_OFFSET_MINUTES"),
-                0,
-            )?,
-            seed_demo: parsed("ROLLCALL_SEED_DEMO", var("ROLLCALL_SEED_DEMO"), true)?,
-            login_attempts_per_minute: parsed(
-                "ROLLCALL_LOGIN_PER_MINUTE",
-                var("ROLLCALL_LOGIN_PER_MINUTE"),
-                10,
-            )?,
-            check_in_attempts_per_minute: parsed(
-                "ROLLCALL_CHECKIN_PER_MINUTE",
-                var("ROLLCALL_CHECKIN_PER_MINUTE"),
-                20,
-            )?,
-            session_hours: parsed("ROLLCALL_SESSION_HOURS", var("ROLLCALL_SESSION_HOURS"), 12)?,
-            max_body_bytes: parsed(
-                "ROLLCALL_MAX_BODY_BYTES",
-                var("ROLLCALL_MAX_BODY_BYTES"),
-                64 * 1024,
-            )?,
-            heartbeat_ms: parsed(
-                "ROLLCALL_WS_HEARTBEAT_MS",
-                var("ROLLCALL_WS_HEARTBEAT_MS"),
-                15_000,
-            )?,
-            ws_queue: parsed("ROLLCALL_WS_QUEUE", var("ROLLCALL_WS_QUEUE"), 256)?,
-            max_replay: parsed(
-                "ROLLCALL_WS_MAX_REPLAY",
-                var("ROLLCALL_WS_MAX_REPLAY"),
-                1000,
-            )?,
-            metrics_token: var("ROLLCALL_METRICS_TOKEN"),
+        let secure_default = c.public_url.starts_with("https://");
+        c.database_url = var("DATABASE_URL").unwrap_or(c.database_url);
+        c.secure_cookies = var_parsed(&var, "ROLLCALL_SECURE_COOKIES", secure_default)?;
+        c.utc_offset_minutes = var_parsed(&var, "ROLLCALL_UTC_OFFSET_MINUTES", 0)?;
+        c.seed_demo = var_parsed(&var, "ROLLCALL_SEED_DEMO", c.seed_demo)?;
+        c.login_attempts_per_minute =
+            var_parsed(&var, "ROLLCALL_LOGIN_PER_MINUTE", c.login_attempts_per_minute)?;
+        c.check_in_attempts_per_minute = var_parsed(
+            &var,
+            "ROLLCALL_CHECKIN_PER_MINUTE",
+            c.check_in_attempts_per_minute,
+        )?;
+        // ROLLCALL_SESSION_HOURS is the old name, kept so existing deployments keep working.
+        let hours_name = if var("ROLLCALL_SIGN_IN_HOURS").is_some() {
+            "ROLLCALL_SIGN_IN_HOURS"
+        } else {
+            "ROLLCALL_SESSION_HOURS"
+        };
+        c.sign_in_hours = var_parsed(&var, hours_name, c.sign_in_hours)?;
+        c.max_body_bytes = var_parsed(&var, "ROLLCALL_MAX_BODY_BYTES", c.max_body_bytes)?;
+        c.heartbeat_ms = var_parsed(&var, "ROLLCALL_WS_HEARTBEAT_MS", c.heartbeat_ms)?;
+        c.ws_queue = var_parsed(&var, "ROLLCALL_WS_QUEUE", c.ws_queue)?;
+        c.max_replay = var_parsed(&var, "ROLLCALL_WS_MAX_REPLAY", c.max_replay)?;
+        c.metrics_token = var("ROLLCALL_METRICS_TOKEN");
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Refuses settings that cannot work, with the variable's name in the message.
+    pub fn validate(&self) -> Result<(), String> {
+        let check = |ok: bool, message: &str| if ok { Ok(()) } else { Err(message.to_string()) };
+        check(
+            (-14 * 60..=14 * 60).contains(&self.utc_offset_minutes),
+            "ROLLCALL_UTC_OFFSET_MINUTES must be between -840 and 840.",
+        )?;
+        check(
+            (10..=3_600_000).contains(&self.heartbeat_ms),
+            "ROLLCALL_WS_HEARTBEAT_MS must be between 10 and 3600000.",
+        )?;
+        check(
+            (1..=24 * 365).contains(&self.sign_in_hours),
+            "ROLLCALL_SIGN_IN_HOURS must be between 1 and 8760.",
+        )?;
+        check(
+            self.ws_queue >= 1,
+            "ROLLCALL_WS_QUEUE must be at least 1.",
+        )?;
+        check(
+            self.max_body_bytes >= 1024,
+            "ROLLCALL_MAX_BODY_BYTES must be at least 1024.",
+        )?;
+        check(
+            self.login_attempts_per_minute >= 1 && self.check_in_attempts_per_minute >= 1,
+            "ROLLCALL_LOGIN_PER_MINUTE and ROLLCALL_CHECKIN_PER_MINUTE must be at least 1.",
+        )
+    }
+}
+
+fn var_parsed<T: std::str::FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+) -> Result<T, String> {
+    match var(name) {
+        None => Ok(default),
+        Some(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name}={text:?} is not valid")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(vars: &[(&str, &str)]) -> Result<Config, String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_vars("127.0.0.1:3000".parse().unwrap(), |name| {
+            map.get(name).cloned()
         })
+    }
+
+    #[test]
+    fn empty_environment_gives_the_defaults() {
+        let config = from(&[]).unwrap();
+        assert_eq!(config.public_url, "http://127.0.0.1:3000");
+        assert_eq!(config.heartbeat_ms, 15_000);
+        assert!(!config.secure_cookies);
+    }
+
+    #[test]
+    fn settings_are_read_and_checked() {
+        let config = from(&[
+            ("ROLLCALL_PUBLIC_URL", "https://school.example/"),
+            ("ROLLCALL_SESSION_HOURS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(config.public_url, "https://school.example");
+        assert!(config.secure_cookies);
+        assert_eq!(config.sign_in_hours, 3);
+        // A heartbeat this long would overflow the clock arithmetic; it is refused up front.
+        let huge = from(&[("ROLLCALL_WS_HEARTBEAT_MS", "18446744073709551615")]).unwrap_err();
+        assert!(huge.contains("ROLLCALL_WS_HEARTBEAT_MS"), "{huge}");
+        assert!(from(&[("ROLLCALL_UTC_OFFSET_MINUTES", "100000")]).is_err());
+        assert!(from(&[("ROLLCALL_WS_QUEUE", "many")]).is_err());
     }
 }
