@@ -1,0 +1,40 @@
+//! rollcall-load: drives a running Rollcall server over real sockets and HTTP, like many real
+//! clients, and prints one JSON line of figures per scenario. See docs/benchmarks.md.
+//!
+//!   rollcall-load seed     --students 10000 [--tokens load-tokens.txt]        (uses DATABASE_URL)
+//!   rollcall-load hold     --url http://127.0.0.1:3000 --clients 10000 --seconds 600 [--pid P]
+//!   rollcall-load fanout   --url … --watchers 1000 --idle 9000 --rate 20 --seconds 30 [--target bare]
+//!   rollcall-load checkins --url … --rate 0 --seconds 20 --concurrency 64
+//!   rollcall-load storm    --url … --clients 10000 --server-bin target/release/rollcall
+
+mod accounts;
+mod args;
+mod checkins;
+mod client;
+mod fanout;
+mod hold;
+mod seed;
+mod stats;
+mod storm;
+mod target;
+
+use args::Args;
+
+#[tokio::main]
+async fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    let scenario = argv.get(1).cloned().unwrap_or_default();
+    let args = Args::parse(&argv[2.min(argv.len())..]);
+    let result = match scenario.as_str() {
+        "seed" => seed::seed(&args).await,
+        "hold" => hold::hold(&args).await,
+        "fanout" => fanout::fanout(&args).await,
+        "checkins" => checkins::checkins(&args).await,
+        "storm" => storm::storm(&args).await,
+        _ => {
+            eprintln!("usage: rollcall-load seed|hold|fanout|checkins|storm [--option value …] (see docs/benchmarks.md)");
+            std::process::exit(2);
+        }
+    };
+    println!("{result}");
+}
