@@ -139,3 +139,15 @@ impl axum::response::IntoResponse for AppError {
         (status, axum::Json(self)).into_response()
     }
 }
+
+impl From<crate::domain::CheckInRefusal> for AppError {
+    fn from(refusal: crate::domain::CheckInRefusal) -> Self {
+        use crate::domain::CheckInRefusal::*;
+        let message = refusal.message();
+        match refusal {
+            WrongCode => AppError::not_found(message),
+            SessionClosed => AppError::conflict(message),
+            NotOnRoster => AppError::forbidden(message),
+        }
+    }
+}

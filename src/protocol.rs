@@ -3,7 +3,9 @@
 //! Every attendance change is stored as an [`Event`] on a [`Channel`] with a per-channel,
 //! gap-free, increasing `seq`; everything live is read from that log.
 
-use crate::domain::{AttendanceStatus, CheckInRefusal, ClassId, MarkSource, SessionId, UserId};
+use crate::domain::{
+    AttendanceStatus, CheckInRefusal, ClassId, Mark, MarkSource, SessionId, UserId,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -103,6 +105,62 @@ pub enum EventBody {
     },
 }
 
+impl EventBody {
+    /// The channels this event is written to, in the order their logs are locked (session,
+    /// then school, then user): the one place that decides who hears what.
+    pub fn channels(&self) -> Vec<Channel> {
+        match self {
+            EventBody::SessionOpened { session_id, .. }
+            | EventBody::SessionClosed { session_id, .. } => {
+                vec![Channel::Session(*session_id), Channel::School]
+            }
+            EventBody::AttendanceChanged {
+                session_id,
+                student_id,
+                ..
+            } => vec![
+                Channel::Session(*session_id),
+                Channel::School,
+                Channel::User(*student_id),
+            ],
+            EventBody::CheckInRefused { session_id, .. } => vec![Channel::Session(*session_id)],
+        }
+    }
+
+    /// The event for a student's new mark (by check-in, teacher or automatically).
+    pub fn attendance_changed(
+        session_id: SessionId,
+        student_id: UserId,
+        student_name: String,
+        mark: &Mark,
+        previous: Option<AttendanceStatus>,
+        by_user_id: Option<UserId>,
+        device: Option<String>,
+    ) -> EventBody {
+        EventBody::AttendanceChanged {
+            session_id,
+            student_id,
+            student_name,
+            status: mark.status,
+            previous,
+            source: mark.source,
+            version: mark.version,
+            by_user_id,
+            device,
+        }
+    }
+
+    /// The session this event is about.
+    pub fn session_id(&self) -> SessionId {
+        match self {
+            EventBody::SessionOpened { session_id, .. }
+            | EventBody::AttendanceChanged { session_id, .. }
+            | EventBody::SessionClosed { session_id, .. }
+            | EventBody::CheckInRefused { session_id, .. } => *session_id,
+        }
+    }
+}
+
 /// Where a client is in a channel's log: the log's epoch (changes if the log is ever reset)
 /// and the last seq it has seen (0: nothing yet).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +244,13 @@ pub const MAX_CLIENT_FRAME_BYTES: usize = 4096;
 
 /// WebSocket close codes the server uses (4000–4999 are the application's own range).
 pub mod close_code {
+    /// A normal close: the peer went away or said goodbye; nothing more to tell it.
+    pub const NORMAL: u16 = 1000;
+    /// A frame over the hard size cap (64 KB): the client should be fixed, not just reconnect.
+    pub const TOO_BIG: u16 = 1009;
+    /// The server hit an error it cannot recover from on this connection (e.g. the event log
+    /// could not be read): reconnect with backoff and resume.
+    pub const INTERNAL: u16 = 1011;
     /// The server is restarting: reconnect at once.
     pub const SERVER_RESTARTING: u16 = 1012;
     /// The client could not keep up with its channels and its queue overflowed.

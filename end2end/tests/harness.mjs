@@ -167,11 +167,11 @@ export async function checkInAs(base, username, code) {
 
 /** One server and one browser for the calling test file, started before its tests and
  * stopped after them. Use as `const env = useServerAndBrowser();` then `env.server`,
- * `env.browser`. */
-export function useServerAndBrowser() {
+ * `env.browser`. `extraEnv` adds server environment variables. */
+export function useServerAndBrowser(extraEnv = {}) {
   const env = {};
   before(async () => {
-    env.server = await startServer();
+    env.server = await startServer(extraEnv);
     env.browser = await launchBrowser();
   });
   after(async () => {

@@ -2,7 +2,7 @@
 // the WebSocket, over the polling fallback, and across a server restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, signIn, hydrated, screenshot, openSession, checkInAs } from './harness.mjs';
+import { useServerAndBrowser, signIn, hydrated, screenshot, openSession, checkInAs, apiToken, api } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
@@ -111,3 +111,38 @@ test('after a server restart the dashboard reconnects and catches up without rel
   assert.match(resume, /replayed|up to date/);
   await context.close();
 });
+
+test('a close that happened while the dashboard was disconnected shows once it is back', async () => {
+  const session = await openSession(env.server.base, 'okafor', 'History 9C');
+  // The socket goes through this proxy: pause it to lose what the server sends, then drop it.
+  const sockets = [];
+  let paused = false;
+  const { context, page } = await signInAdmin((ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((message) => { if (!paused) ws.send(message); });
+    sockets.push(ws);
+  });
+  await page.goto(`${env.server.base}/teacher/sessions/${session.id}`);
+  await hydrated(page);
+  await page.locator('[data-testid=connection-status][data-state=open]').waitFor({ timeout: 15_000 });
+  await page.getByTestId('join-code').waitFor();
+  paused = true;
+  const token = await apiToken(env.server.base, 'okafor', 'teacher-demo');
+  await api(env.server.base, token, 'close_session', { session_id: session.id });
+  paused = false;
+  await sockets.at(-1).close({ code: 1001, reason: 'wifi dropped' });
+  // Back online: the close arrives as a replayed event and the page must show it.
+  await page.getByTestId('session-closed').waitFor({ timeout: 15_000 });
+  assert.equal(await page.getByTestId('join-code').count(), 0);
+  assert.equal(await page.getByRole('button', { name: 'Close session' }).count(), 0);
+  assert.match(await page.getByTestId('connection-resume').textContent(), /replayed/);
+  await context.close();
+});
+
+async function signInAdmin(wsRoute) {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.routeWebSocket(/\/ws$/, wsRoute);
+  const page = await context.newPage();
+  await signIn(page, env.server.base, 'admin', 'admin-demo');
+  return { context, page };
+}

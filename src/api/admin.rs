@@ -40,15 +40,14 @@ pub async fn school_today() -> Result<SchoolDay, AppError> {
     let (sessions, position) = state.store.sessions_between(from, from + DAY_MS).await?;
     let sessions = sessions
         .into_iter()
-        .map(|(session, statuses)| {
-            let counts = AttendanceCounts::from_statuses(statuses);
+        .map(|(session, counts)| {
             totals.merge(counts);
             SessionSummary {
                 id: session.id,
                 class_name: session.class_name,
                 teacher_name: session.teacher_name,
                 starts_at_label: clock_label(session.starts_at_ms, offset),
-                is_open: session.is_open != 0,
+                is_open: session.is_open,
                 counts,
             }
         })

@@ -19,6 +19,7 @@ pub struct LoginResponse {
 pub async fn login(username: String, password: String) -> Result<LoginResponse, AppError> {
     use crate::domain::{Role, Username};
     use crate::server::auth::*;
+    use crate::server::crypto::{random_token, token_hash};
     use crate::server::{now_ms, state};
 
     let state = state();
@@ -74,6 +75,7 @@ pub async fn login(username: String, password: String) -> Result<LoginResponse, 
 #[server(endpoint = "logout", input = Json)]
 pub async fn logout() -> Result<(), AppError> {
     use crate::server::auth::*;
+    use crate::server::crypto::token_hash;
     use crate::server::state;
 
     let state = state();

@@ -66,17 +66,17 @@ pub async fn my_attendance() -> Result<Vec<HistoryEntry>, AppError> {
         auth::require_role(&[Role::Student], "Attendance history is for students.").await?;
     let state = state();
     let offset = state.config.utc_offset_minutes;
-    let rows = state.store.student_history(student.id, 20).await?;
-    Ok(rows
+    let sessions = state.store.student_history(student.id, 20).await?;
+    Ok(sessions
         .into_iter()
-        .map(|row| HistoryEntry {
-            session_id: row.session_id,
-            class_name: row.class_name,
-            date_label: date_label(row.starts_at_ms, offset),
-            starts_at_label: clock_label(row.starts_at_ms, offset),
-            is_open: row.is_open != 0,
-            status: row.status.as_deref().and_then(AttendanceStatus::parse),
-            source: row.source.as_deref().and_then(MarkSource::parse),
+        .map(|s| HistoryEntry {
+            session_id: s.session_id,
+            class_name: s.class_name,
+            date_label: date_label(s.starts_at_ms, offset),
+            starts_at_label: clock_label(s.starts_at_ms, offset),
+            is_open: s.is_open,
+            status: s.status,
+            source: s.source,
         })
         .collect())
 }

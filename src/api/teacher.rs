@@ -1,18 +1,11 @@
 use crate::domain::{AttendanceCounts, AttendanceStatus, ClassId, Mark, SessionId, UserId};
 use crate::error::AppError;
-use crate::protocol::StreamPosition;
+use crate::protocol::{Event, StreamPosition};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClassSummary {
-    pub id: ClassId,
-    pub name: String,
-    pub teacher_name: String,
-    pub student_count: u32,
-    pub open_session_id: Option<SessionId>,
-}
+pub use crate::domain::{ClassSummary, RosterEntry};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionInfo {
@@ -33,54 +26,54 @@ pub struct SessionInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RosterEntry {
-    pub student_id: UserId,
-    pub display_name: String,
-    pub username: String,
-    /// `None`: not yet marked.
-    pub mark: Option<Mark>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionView {
     pub session: SessionInfo,
     pub roster: Vec<RosterEntry>,
     pub counts: AttendanceCounts,
-    /// The point in the session's event log this snapshot reflects; subscribe from here.
+    /// The point in the session's event log this snapshot reflects; follow from here.
     pub position: StreamPosition,
+    /// The session's latest events up to `position` (at most 200), oldest first: the history
+    /// behind the activity feed and the notifications.
+    pub recent: Vec<Event>,
 }
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use crate::domain::{CurrentUser, Role, SessionId};
+    use crate::domain::{may_run_class, ClassSession, CurrentUser, Role, SessionId};
     use crate::error::{AppError, AppResult};
-    use crate::server::store::SessionRow;
 
     /// The session, if the caller may run it: its class's teacher, or an admin.
     pub async fn session_for_staff(
         user: &CurrentUser,
         session_id: SessionId,
-    ) -> AppResult<SessionRow> {
+    ) -> AppResult<ClassSession> {
         let session = crate::server::state()
             .store
-            .session(session_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("There is no such class session."))?;
-        match user.role {
-            Role::Admin => Ok(session),
-            Role::Teacher if session.teacher_id == user.id => Ok(session),
-            Role::Teacher => Err(AppError::forbidden(
-                "This session belongs to another teacher's class.",
-            )),
-            Role::Student => Err(AppError::forbidden(
-                "Only the class's teacher can see this session.",
-            )),
+            .existing_session(session_id)
+            .await?;
+        check_runs(user, session.teacher_id)?;
+        Ok(session)
+    }
+
+    /// 403 unless the user may run the class taught by `teacher_id`.
+    pub fn check_runs(user: &CurrentUser, teacher_id: i64) -> AppResult<()> {
+        if may_run_class(user, teacher_id) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("This is another teacher's class."))
         }
     }
 
     pub async fn staff() -> AppResult<CurrentUser> {
         crate::server::auth::require_role(&[Role::Teacher, Role::Admin], "This is for teachers.")
             .await
+    }
+
+    pub fn actor(user: &CurrentUser) -> crate::server::store::Actor {
+        crate::server::store::Actor {
+            user_id: user.id,
+            device: crate::server::auth::calling_device(),
+        }
     }
 
     pub fn qr_svg(url: &str) -> String {
@@ -99,20 +92,7 @@ pub(crate) mod ssr {
 #[server(endpoint = "my_classes", input = Json)]
 pub async fn my_classes() -> Result<Vec<ClassSummary>, AppError> {
     let user = ssr::staff().await?;
-    let rows = crate::server::state()
-        .store
-        .classes_visible_to(&user)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| ClassSummary {
-            id: row.id,
-            name: row.name,
-            teacher_name: row.teacher_name,
-            student_count: row.student_count as u32,
-            open_session_id: row.open_session_id,
-        })
-        .collect())
+    crate::server::state().store.classes_visible_to(&user).await
 }
 
 /// Opens a session of the class starting now (or returns the one already open).
@@ -121,9 +101,8 @@ pub async fn open_session(
     class_id: ClassId,
     late_after_minutes: u32,
 ) -> Result<SessionId, AppError> {
-    use crate::domain::{JoinCode, Role};
-    use crate::server::store::Actor;
-    use crate::server::{auth, now_ms, state};
+    use crate::domain::JoinCode;
+    use crate::server::{crypto, now_ms, state};
 
     let user = ssr::staff().await?;
     if late_after_minutes > 240 {
@@ -137,18 +116,16 @@ pub async fn open_session(
         .class_teacher(class_id)
         .await?
         .ok_or_else(|| AppError::not_found("There is no such class."))?;
-    if user.role != Role::Admin && teacher != user.id {
-        return Err(AppError::forbidden("This is another teacher's class."));
-    }
-    let actor = Actor {
-        user_id: user.id,
-        device: auth::calling_device(),
-    };
+    ssr::check_runs(&user, teacher)?;
     state
         .store
-        .open_session(class_id, late_after_minutes, &actor, now_ms(), || {
-            JoinCode::from_random(auth::random_bytes())
-        })
+        .open_session(
+            class_id,
+            late_after_minutes,
+            &ssr::actor(&user),
+            now_ms(),
+            || JoinCode::from_random(crypto::random_bytes()),
+        )
         .await
 }
 
@@ -156,38 +133,35 @@ pub async fn open_session(
 #[server(endpoint = "session_dashboard", input = Json)]
 pub async fn session_dashboard(session_id: SessionId) -> Result<SessionView, AppError> {
     let user = ssr::staff().await?;
-    let session = ssr::session_for_staff(&user, session_id).await?;
     let state = crate::server::state();
-    let (roster, position) = state.store.roster(&session).await?;
-    let counts =
-        AttendanceCounts::from_statuses(roster.iter().map(|l| l.mark.as_ref().map(|m| m.status)));
+    let (session, snapshot) = state.store.session_snapshot(session_id).await?;
+    ssr::check_runs(&user, session.teacher_id)?;
+    let counts = AttendanceCounts::from_statuses(
+        snapshot
+            .roster
+            .iter()
+            .map(|entry| entry.mark.as_ref().map(|m| m.status)),
+    );
     let check_in_url = format!("{}/checkin/{}", state.config.public_url, session.join_code);
     Ok(SessionView {
         session: SessionInfo {
             id: session.id,
             class_id: session.class_id,
-            class_name: session.class_name.clone(),
-            teacher_name: session.teacher_name.clone(),
+            class_name: session.class_name,
+            teacher_name: session.teacher_name,
             starts_at_ms: session.starts_at_ms,
-            late_after_minutes: session.facts().late_after_minutes,
-            join_code: session.join_code.clone(),
-            is_open: session.is_open != 0,
+            late_after_minutes: session.late_after_minutes,
+            join_code: session.join_code.to_string(),
+            is_open: session.is_open,
             closed_at_ms: session.closed_at_ms,
             qr_svg: ssr::qr_svg(&check_in_url),
             check_in_url,
             utc_offset_minutes: state.config.utc_offset_minutes,
         },
-        roster: roster
-            .into_iter()
-            .map(|line| RosterEntry {
-                student_id: line.student_id,
-                display_name: line.display_name,
-                username: line.username,
-                mark: line.mark,
-            })
-            .collect(),
+        roster: snapshot.roster,
         counts,
-        position,
+        position: snapshot.position,
+        recent: snapshot.recent,
     })
 }
 
@@ -198,35 +172,25 @@ pub async fn mark_attendance(
     student_id: UserId,
     status: AttendanceStatus,
 ) -> Result<Mark, AppError> {
-    use crate::server::store::Actor;
-    use crate::server::{auth, now_ms, state};
+    use crate::server::{now_ms, state};
 
     let user = ssr::staff().await?;
     let session = ssr::session_for_staff(&user, session_id).await?;
-    let actor = Actor {
-        user_id: user.id,
-        device: auth::calling_device(),
-    };
     state()
         .store
-        .mark(&session, student_id, status, &actor, now_ms())
+        .mark(&session, student_id, status, &ssr::actor(&user), now_ms())
         .await
 }
 
 /// Closes the session; everyone still unmarked becomes absent. Returns how many.
 #[server(endpoint = "close_session", input = Json)]
 pub async fn close_session(session_id: SessionId) -> Result<u32, AppError> {
-    use crate::server::store::Actor;
-    use crate::server::{auth, now_ms, state};
+    use crate::server::{now_ms, state};
 
     let user = ssr::staff().await?;
     let session = ssr::session_for_staff(&user, session_id).await?;
-    let actor = Actor {
-        user_id: user.id,
-        device: auth::calling_device(),
-    };
     state()
         .store
-        .close_session(&session, &actor, now_ms())
+        .close_session(&session, &ssr::actor(&user), now_ms())
         .await
 }

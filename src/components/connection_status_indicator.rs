@@ -2,28 +2,8 @@
 
 use crate::domain::time::relative_label;
 use crate::realtime::{use_live, LinkState};
+use crate::web::use_ticking_now;
 use leptos::prelude::*;
-
-/// A clock that ticks every second in the browser (and stays 0 on the server, so nothing
-/// time-relative is rendered there).
-pub fn use_ticking_now() -> ReadSignal<f64> {
-    let (now, set_now) = signal(0.0);
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            set_now.set(js_sys::Date::now());
-            if let Ok(handle) = leptos::leptos_dom::helpers::set_interval_with_handle(
-                move || set_now.set(js_sys::Date::now()),
-                std::time::Duration::from_secs(1),
-            ) {
-                on_cleanup(move || handle.clear());
-            }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = set_now;
-    });
-    now
-}
 
 #[component]
 pub fn ConnectionStatusIndicator(

@@ -1,9 +1,9 @@
 //! A live feed of check-ins and status changes, with filters, recent joins and the rate.
 
-use crate::components::connection_status_indicator::use_ticking_now;
 use crate::domain::time::{clock_label, relative_label};
 use crate::domain::{AttendanceCounts, AttendanceStatus, MarkSource};
 use crate::protocol::{Event, EventBody};
+use crate::web::use_ticking_now;
 use leptos::prelude::*;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -149,13 +149,7 @@ pub fn LiveStudentActivity(
                     items
                         .into_iter()
                         .map(|item| {
-                            let status = item.status.label().to_lowercase();
-                            let verb = match (item.source, item.status) {
-                                (MarkSource::SelfCheckIn, AttendanceStatus::Late) => "checked in late".to_string(),
-                                (MarkSource::SelfCheckIn, _) => "checked in".to_string(),
-                                (MarkSource::Teacher, _) => format!("marked {status}"),
-                                (MarkSource::Automatic, _) => format!("marked {status} at close"),
-                            };
+                            let verb = item.source.activity_verb(item.status);
                             view! {
                                 <li class:fresh=item.fresh data-testid="activity-item">
                                     <span class=format!("swatch {}", item.status.as_str())></span>

@@ -67,6 +67,26 @@ impl MarkSource {
         }
     }
 
+    /// How a roster line says who set the mark: "09:03 · checked in".
+    pub fn roster_label(self) -> &'static str {
+        match self {
+            MarkSource::SelfCheckIn => "checked in",
+            MarkSource::Teacher => "by teacher",
+            MarkSource::Automatic => "at close",
+        }
+    }
+
+    /// How an activity feed says what happened: "Ava Adams checked in late".
+    pub fn activity_verb(self, status: AttendanceStatus) -> String {
+        let status = status.label().to_lowercase();
+        match self {
+            MarkSource::SelfCheckIn if status == "late" => "checked in late".into(),
+            MarkSource::SelfCheckIn => "checked in".into(),
+            MarkSource::Teacher => format!("marked {status}"),
+            MarkSource::Automatic => format!("marked {status} at close"),
+        }
+    }
+
     pub fn parse(text: &str) -> Option<MarkSource> {
         [
             MarkSource::SelfCheckIn,
@@ -126,6 +146,19 @@ impl CheckInRefusal {
             }
         }
     }
+
+    /// What the teacher is told about a refused attempt.
+    pub fn teacher_notice(self, student_name: &str, code: &str) -> String {
+        match self {
+            CheckInRefusal::WrongCode => format!("{student_name} tried a wrong code ({code})."),
+            CheckInRefusal::SessionClosed => {
+                format!("{student_name} tried to check in after closing.")
+            }
+            CheckInRefusal::NotOnRoster => {
+                format!("{student_name} is not on the roster but tried to check in.")
+            }
+        }
+    }
 }
 
 /// The outcome of an accepted check-in.
@@ -173,81 +206,6 @@ pub fn teacher_mark_changes(existing: Option<&Mark>, status: AttendanceStatus) -
 
 /// The status given to every student still unmarked when a session closes.
 pub const STATUS_WHEN_UNMARKED_AT_CLOSE: AttendanceStatus = AttendanceStatus::Absent;
-
-/// Headcount of a session by status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttendanceCounts {
-    pub present: u32,
-    pub late: u32,
-    pub excused: u32,
-    pub absent: u32,
-    pub not_marked: u32,
-}
-
-impl AttendanceCounts {
-    pub fn from_statuses(statuses: impl IntoIterator<Item = Option<AttendanceStatus>>) -> Self {
-        let mut counts = AttendanceCounts::default();
-        for status in statuses {
-            counts.add(status);
-        }
-        counts
-    }
-
-    pub fn add(&mut self, status: Option<AttendanceStatus>) {
-        match status {
-            Some(AttendanceStatus::Present) => self.present += 1,
-            Some(AttendanceStatus::Late) => self.late += 1,
-            Some(AttendanceStatus::Excused) => self.excused += 1,
-            Some(AttendanceStatus::Absent) => self.absent += 1,
-            None => self.not_marked += 1,
-        }
-    }
-
-    /// Undoes an [`add`](Self::add) (a student moving from one status to another).
-    pub fn remove(&mut self, status: Option<AttendanceStatus>) {
-        let slot = match status {
-            Some(AttendanceStatus::Present) => &mut self.present,
-            Some(AttendanceStatus::Late) => &mut self.late,
-            Some(AttendanceStatus::Excused) => &mut self.excused,
-            Some(AttendanceStatus::Absent) => &mut self.absent,
-            None => &mut self.not_marked,
-        };
-        *slot = slot.saturating_sub(1);
-    }
-
-    /// Applies one student's change from `previous` to `status`.
-    pub fn change(&mut self, previous: Option<AttendanceStatus>, status: Option<AttendanceStatus>) {
-        self.remove(previous);
-        self.add(status);
-    }
-
-    pub fn merge(&mut self, other: AttendanceCounts) {
-        self.present += other.present;
-        self.late += other.late;
-        self.excused += other.excused;
-        self.absent += other.absent;
-        self.not_marked += other.not_marked;
-    }
-
-    pub fn total(&self) -> u32 {
-        self.present + self.late + self.excused + self.absent + self.not_marked
-    }
-
-    /// Share of expected students who came (present or late). Excused students are not expected,
-    /// so they leave the denominator. `None` when nobody is expected.
-    pub fn attendance_rate(&self) -> Option<f64> {
-        let expected = self.total() - self.excused;
-        (expected > 0).then(|| (self.present + self.late) as f64 / expected as f64)
-    }
-
-    /// The rate as a whole percentage for display, "–" when undefined.
-    pub fn rate_label(&self) -> String {
-        match self.attendance_rate() {
-            Some(rate) => format!("{:.0}%", rate * 100.0),
-            None => "–".into(),
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -378,40 +336,6 @@ mod tests {
     }
 
     #[test]
-    fn counts_and_rate() {
-        use AttendanceStatus::*;
-        let counts = AttendanceCounts::from_statuses([
-            Some(Present),
-            Some(Present),
-            Some(Late),
-            Some(Excused),
-            Some(Absent),
-            None,
-        ]);
-        assert_eq!(counts.total(), 6);
-        assert_eq!(counts.not_marked, 1);
-        // 3 came of 5 expected (the excused student is not expected).
-        assert_eq!(counts.attendance_rate(), Some(0.6));
-        assert_eq!(counts.rate_label(), "60%");
-        assert_eq!(AttendanceCounts::default().attendance_rate(), None);
-        assert_eq!(AttendanceCounts::default().rate_label(), "–");
-
-        let mut moving = counts;
-        moving.change(None, Some(Late));
-        moving.change(Some(Present), Some(Excused));
-        assert_eq!(
-            (
-                moving.not_marked,
-                moving.late,
-                moving.present,
-                moving.excused
-            ),
-            (0, 2, 1, 2)
-        );
-        assert_eq!(moving.total(), counts.total());
-    }
-
-    #[test]
     fn statuses_and_sources_round_trip() {
         for status in AttendanceStatus::ALL {
             assert_eq!(AttendanceStatus::parse(status.as_str()), Some(status));
@@ -423,5 +347,13 @@ mod tests {
         ] {
             assert_eq!(MarkSource::parse(source.as_str()), Some(source));
         }
+        assert_eq!(
+            MarkSource::SelfCheckIn.activity_verb(AttendanceStatus::Late),
+            "checked in late"
+        );
+        assert_eq!(
+            MarkSource::Automatic.activity_verb(AttendanceStatus::Absent),
+            "marked absent at close"
+        );
     }
 }

@@ -1,10 +1,14 @@
 //! Pure attendance domain: types and rules shared by server and browser. No I/O here.
 
 pub mod attendance;
+pub mod counts;
 pub mod join_code;
+pub mod session;
 pub mod time;
 pub mod user;
 
 pub use attendance::*;
+pub use counts::AttendanceCounts;
 pub use join_code::JoinCode;
+pub use session::*;
 pub use user::*;

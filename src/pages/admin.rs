@@ -11,9 +11,8 @@ use std::collections::HashMap;
 /// `/admin`: today's sessions across the school, moving live.
 #[component]
 pub fn AdminTodayPage() -> impl IntoView {
-    let (reloads, set_reloads) = signal(0u32);
-    let today = Resource::new(move || reloads.get(), |_| school_today());
-    let reload = Callback::new(move |_: ()| set_reloads.update(|n| *n += 1));
+    let today = Resource::new(|| (), |_| school_today());
+    let reload = Callback::new(move |_: ()| today.refetch());
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -1,6 +1,6 @@
 use crate::api::student::{check_in, my_attendance, CheckInReceipt};
 use crate::components::error_notice::ErrorNotice;
-use crate::components::teacher_attendance_dashboard::StatusBadge;
+use crate::components::status_badge::StatusBadge;
 use crate::domain::AttendanceStatus;
 use crate::protocol::EventBody;
 use crate::realtime::use_live;
@@ -13,6 +13,16 @@ pub fn CheckInPage() -> impl IntoView {
     let params = use_params_map();
     let initial_code = params.read_untracked().get("code").unwrap_or_default();
     let (code, set_code) = signal(initial_code.clone());
+    // Following another QR link inside the app changes the route, not the page: take its code.
+    Effect::new(move |previous: Option<Option<String>>| {
+        let linked = params.read().get("code");
+        if previous.is_some_and(|p| p != linked) {
+            if let Some(linked) = &linked {
+                set_code.set(linked.clone());
+            }
+        }
+        linked
+    });
     let submit = Action::new(|code: &String| check_in(code.clone()));
     // A change to this student's attendance (their check-in, or the teacher's mark) arrives on
     // their own channel: refresh the history and say what changed.

@@ -75,8 +75,11 @@ impl Config {
         c.secure_cookies = var_parsed(&var, "ROLLCALL_SECURE_COOKIES", secure_default)?;
         c.utc_offset_minutes = var_parsed(&var, "ROLLCALL_UTC_OFFSET_MINUTES", 0)?;
         c.seed_demo = var_parsed(&var, "ROLLCALL_SEED_DEMO", c.seed_demo)?;
-        c.login_attempts_per_minute =
-            var_parsed(&var, "ROLLCALL_LOGIN_PER_MINUTE", c.login_attempts_per_minute)?;
+        c.login_attempts_per_minute = var_parsed(
+            &var,
+            "ROLLCALL_LOGIN_PER_MINUTE",
+            c.login_attempts_per_minute,
+        )?;
         c.check_in_attempts_per_minute = var_parsed(
             &var,
             "ROLLCALL_CHECKIN_PER_MINUTE",
@@ -113,10 +116,7 @@ impl Config {
             (1..=24 * 365).contains(&self.sign_in_hours),
             "ROLLCALL_SIGN_IN_HOURS must be between 1 and 8760.",
         )?;
-        check(
-            self.ws_queue >= 1,
-            "ROLLCALL_WS_QUEUE must be at least 1.",
-        )?;
+        check(self.ws_queue >= 1, "ROLLCALL_WS_QUEUE must be at least 1.")?;
         check(
             self.max_body_bytes >= 1024,
             "ROLLCALL_MAX_BODY_BYTES must be at least 1024.",

@@ -59,9 +59,9 @@ async fn listen(
             continue;
         }
         if hub.subscriber_count(channel) == 0 {
-            // Nobody here follows it; remember where the log is so a later follower's gap is
-            // filled by its own resume.
-            published.insert(channel, seq);
+            // Nobody here follows it: forget it (the map stays as small as what is followed);
+            // a later follower's own resume fills anything before its subscribe.
+            published.remove(&channel);
             continue;
         }
         catch_up(store, hub, published, channel, upto, Some(seq)).await;

@@ -3,7 +3,7 @@
 use super::auth::hash_password;
 use super::store::Store;
 use crate::domain::{Role, Username};
-use crate::error::AppResult;
+use crate::error::{AppResult, ErrorKind};
 
 pub const ADMIN_PASSWORD: &str = "admin-demo";
 pub const TEACHER_PASSWORD: &str = "teacher-demo";
@@ -40,7 +40,9 @@ pub async fn seed_demo_school(store: &Store, now_ms: i64) -> AppResult<bool> {
         return Ok(false);
     }
     let user = |name: &str| Username::parse(name).expect("demo usernames are valid");
-    store
+    // Two instances starting together on an empty database both get here; the first to create
+    // the admin seeds, the other finds the name taken and starts without seeding.
+    match store
         .create_user(
             &user("admin"),
             "Principal Admin",
@@ -48,7 +50,11 @@ pub async fn seed_demo_school(store: &Store, now_ms: i64) -> AppResult<bool> {
             &hash_password(ADMIN_PASSWORD),
             now_ms,
         )
-        .await?;
+        .await
+    {
+        Err(error) if error.kind == ErrorKind::Conflict => return Ok(false),
+        other => other?,
+    };
     let mut teachers = Vec::new();
     for (username, name) in TEACHERS {
         teachers.push(

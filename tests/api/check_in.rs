@@ -249,3 +249,54 @@ async fn concurrent_check_ins_all_land_with_gap_free_offsets() {
         .enumerate()
         .all(|(i, e)| e.seq == i as i64 + 1));
 }
+
+/// The dashboard snapshot carries its own history and the log position it reflects, so a
+/// dashboard follows from there: with a replay limit of 2 and more refusals than that, a
+/// subscribe from the snapshot still recovers, where one from the start of the log could not
+/// (the reload loop: recovered:false → reload → subscribe from 0 → recovered:false → …).
+#[tokio::test]
+async fn a_snapshot_carries_its_history_and_resumes_past_the_replay_limit() {
+    let app = spawn_app_with(|c| c.max_replay = 2).await;
+    let teacher = app.teacher().await;
+    let (session, code) = teacher.open_session("Biology 9A", 10).await;
+    let student = app.student(1).await;
+    for _ in 0..4 {
+        student.call("check_in", json!({ "code": "ZZZZZZ" })).await;
+    }
+    student.ok("check_in", json!({ "code": code })).await;
+    let dashboard = teacher.dashboard(session).await;
+    let recent = dashboard["recent"].as_array().unwrap();
+    let types: Vec<&str> = recent
+        .iter()
+        .map(|e| e["body"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "session_opened",
+            "check_in_refused",
+            "check_in_refused",
+            "check_in_refused",
+            "check_in_refused",
+            "attendance_changed"
+        ]
+    );
+    let position: rollcall::protocol::StreamPosition =
+        serde_json::from_value(dashboard["position"].clone()).unwrap();
+    assert_eq!(recent.last().unwrap()["seq"], position.seq);
+
+    let token = app.token("rivera", "teacher-demo").await;
+    let mut ws = app.ws(&token).await;
+    let channel = Channel::Session(session);
+    let (_, recovered, replayed) = ws.subscribe(channel, Some(position.clone())).await;
+    assert!(recovered, "following from the snapshot recovers");
+    assert_eq!(replayed, 0);
+    // From the start of the log it cannot: that is what used to loop.
+    let from_start = rollcall::protocol::StreamPosition {
+        epoch: position.epoch,
+        seq: 0,
+    };
+    let (_, recovered, _) = ws.subscribe(channel, Some(from_start)).await;
+    assert!(!recovered);
+    app.server.shutdown().await;
+}

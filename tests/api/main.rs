@@ -6,5 +6,6 @@ mod authorization;
 mod check_in;
 mod input;
 mod live;
+mod races;
 mod scale_out;
 mod sign_in;

@@ -153,7 +153,12 @@ async fn sign_in_and_join_code_attempts_are_rate_limited() {
     let id = store.credentials(&student).await.unwrap().unwrap().id;
     let token = "t".repeat(64);
     store
-        .create_auth_session(&rollcall::server::auth::token_hash(&token), id, 0, i64::MAX)
+        .create_auth_session(
+            &rollcall::server::crypto::token_hash(&token),
+            id,
+            0,
+            i64::MAX,
+        )
         .await
         .unwrap();
     let http = reqwest::Client::new();

@@ -5,7 +5,7 @@ use crate::accounts::Account;
 use crate::args::Args;
 use rollcall::domain::{Role, Username};
 use rollcall::server::auth::hash_password;
-use rollcall::server::auth::{random_token, token_hash}; // crypto: rollcall::server::crypto on main
+use rollcall::server::crypto::{random_token, token_hash};
 use rollcall::server::store::Store;
 use serde_json::{json, Value};
 

@@ -1,0 +1,138 @@
+//! The teacher's view of one class session: join code and QR, live counts and roster, marking,
+//! notifications and the activity feed. A snapshot from `session_dashboard` is rendered on the
+//! server; in the browser the session's event stream, followed from the snapshot's position,
+//! keeps the [`SessionModel`] current and the views read from it.
+
+mod head;
+pub mod model;
+mod notices;
+mod roster;
+
+use crate::api::teacher::{close_session, mark_attendance, session_dashboard, SessionView};
+use crate::components::attendance_bar::AttendanceBar;
+use crate::components::connection_status_indicator::ConnectionStatusIndicator;
+use crate::components::error_notice::ErrorNotice;
+use crate::components::live_student_activity::LiveStudentActivity;
+use crate::domain::{AttendanceStatus, SessionId, UserId};
+use crate::protocol::Channel;
+use crate::realtime::{use_live, LiveUpdate};
+use crate::web;
+use head::{DashboardHead, JoinPanel};
+use leptos::prelude::*;
+pub use model::SessionModel;
+use notices::NoticeList;
+use roster::Roster;
+use std::collections::HashMap;
+
+#[component]
+pub fn TeacherAttendanceDashboard(#[prop(into)] session_id: Signal<SessionId>) -> impl IntoView {
+    let snapshot = Resource::new(move || session_id.get(), session_dashboard);
+    let reload = Callback::new(move |_: ()| snapshot.refetch());
+    view! {
+        <section class="dashboard" data-testid="teacher-dashboard">
+            <Transition fallback=|| view! { <p class="muted">"Loading the session…"</p> }>
+                {move || Suspend::new(async move {
+                    match snapshot.await {
+                        Ok(data) => view! { <DashboardBody data reload/> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
+    let session_id = data.session.id;
+    let offset = data.session.utc_offset_minutes;
+    let model = RwSignal::new(SessionModel::from_snapshot(&data));
+    let flashes: StoredValue<HashMap<UserId, RwSignal<bool>>> = StoredValue::new(
+        data.roster
+            .iter()
+            .map(|entry| (entry.student_id, RwSignal::new(false)))
+            .collect(),
+    );
+    let counts = Memo::new(move |_| model.with(SessionModel::counts));
+    let is_open = Memo::new(move |_| model.with(|m| m.is_open));
+
+    // Each mark carries its own student: the answer lands on that row (version-checked against
+    // what the stream brought), however many marks are in flight. It matters when the live
+    // stream is down; when it is up the event usually arrives first and this changes nothing.
+    let mark = Action::new(
+        move |&(student, status): &(UserId, AttendanceStatus)| async move {
+            let answer = mark_attendance(session_id, student, status).await;
+            if let Ok(new_mark) = &answer {
+                model.update(|m| {
+                    m.apply_mark(student, new_mark.clone());
+                });
+            }
+            answer.map(|new_mark| (student, new_mark))
+        },
+    );
+    let close = Action::new(move |_: &()| close_session(session_id));
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = close.value().get() {
+            reload.run(()); // also right when the live stream is down
+        }
+    });
+
+    // Follow from the snapshot's position: the history the page shows came with the snapshot,
+    // so resuming never needs more than what happened since it was read.
+    let live = use_live();
+    let position = data.position.clone();
+    Effect::new(move |_| {
+        live.follow(
+            Channel::Session(session_id),
+            Some(position.clone()),
+            move |update| match update {
+                LiveUpdate::Reload => reload.run(()),
+                LiveUpdate::Event { event, replayed } => {
+                    let changed = model.try_update(|m| m.apply(&event, replayed)).flatten();
+                    if let (Some(student), false) = (changed, replayed) {
+                        if let Some(flash) = flashes.with_value(|f| f.get(&student).copied()) {
+                            web::flash(flash);
+                        }
+                    }
+                }
+            },
+        );
+    });
+
+    let action_error = move || {
+        mark.value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| close.value().get().and_then(Result::err))
+    };
+    let session = data.session;
+    let join_session = session.clone();
+    let closed_at = Signal::derive(move || model.with(|m| m.closed_at_ms));
+    let activity = Signal::derive(move || model.with(|m| m.activity.clone()));
+    view! {
+        <DashboardHead session is_open closed_at counts close/>
+        {move || action_error().map(|error| view! { <ErrorNotice error/> })}
+        <div class="dashboard-grid">
+            <div class="dashboard-main">
+                <Show when=move || is_open.get()>
+                    <JoinPanel session=join_session.clone()/>
+                </Show>
+                <AttendanceBar counts=counts/>
+                <Roster
+                    roster=data.roster
+                    model
+                    flashes
+                    offset
+                    on_mark=move |student, status| {
+                        mark.dispatch((student, status));
+                    }
+                />
+            </div>
+            <aside class="dashboard-side">
+                <ConnectionStatusIndicator detailed=true/>
+                <NoticeList session_id model offset/>
+                <LiveStudentActivity items=activity counts=counts utc_offset_minutes=offset/>
+            </aside>
+        </div>
+    }
+}

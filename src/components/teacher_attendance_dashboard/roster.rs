@@ -1,0 +1,97 @@
+//! The roster table: one row per student, its status live, and the marking buttons.
+
+use super::SessionModel;
+use crate::components::status_badge::StatusBadge;
+use crate::domain::time::clock_label;
+use crate::domain::{AttendanceStatus, RosterEntry, UserId};
+use leptos::prelude::*;
+use std::collections::HashMap;
+
+#[component]
+pub fn Roster(
+    roster: Vec<RosterEntry>,
+    model: RwSignal<SessionModel>,
+    flashes: StoredValue<HashMap<UserId, RwSignal<bool>>>,
+    offset: i32,
+    on_mark: impl Fn(UserId, AttendanceStatus) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <table class="roster" data-testid="roster">
+            <thead>
+                <tr>
+                    <th>"Student"</th>
+                    <th>"Status"</th>
+                    <th class="mark-head">"Mark"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {roster
+                    .into_iter()
+                    .map(|entry| {
+                        let flash = flashes
+                            .with_value(|f| f.get(&entry.student_id).copied())
+                            .unwrap_or_else(|| RwSignal::new(false));
+                        view! { <RosterRow entry model flash offset on_mark/> }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn RosterRow(
+    entry: RosterEntry,
+    model: RwSignal<SessionModel>,
+    flash: RwSignal<bool>,
+    offset: i32,
+    on_mark: impl Fn(UserId, AttendanceStatus) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let student = entry.student_id;
+    // Recomputed on every model change, but the row re-renders only when its own mark changed.
+    let mark = Memo::new(move |_| model.with(|m| m.mark(student).cloned()));
+    let status = move || mark.get().map(|m| m.status);
+    let detail = move || {
+        mark.get().map(|mark| {
+            format!(
+                "{} · {}",
+                clock_label(mark.marked_at_ms, offset),
+                mark.source.roster_label()
+            )
+        })
+    };
+    view! {
+        <tr
+            data-testid=format!("roster-row-{}", entry.username)
+            data-status=move || status().map(|s| s.as_str()).unwrap_or("not_marked")
+            class:flash=move || flash.get()
+        >
+            <td>
+                <span class="student-name">{entry.display_name.clone()}</span>
+                <span class="muted small">{entry.username.clone()}</span>
+            </td>
+            <td>
+                {move || view! { <StatusBadge status=status()/> }}
+                {move || detail().map(|d| view! { <span class="muted small">{d}</span> })}
+            </td>
+            <td class="mark-buttons">
+                {AttendanceStatus::ALL
+                    .into_iter()
+                    .map(|option| {
+                        view! {
+                            <button
+                                class="chip"
+                                class:active=move || status() == Some(option)
+                                data-status=option.as_str()
+                                title=format!("Mark {}", option.label().to_lowercase())
+                                on:click=move |_| on_mark(student, option)
+                            >
+                                {option.label()}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+            </td>
+        </tr>
+    }
+}

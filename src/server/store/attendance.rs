@@ -1,0 +1,327 @@
+//! Attendance changes: self check-in, a teacher's mark, closing a session. Each locks the
+//! session's row first, decides with the domain rule on what it then reads, and writes the
+//! mark and its event in the same transaction.
+
+use super::events::append_event;
+use super::rows::{MarkRow, SessionRow, SESSION_COLUMNS};
+use super::Store;
+use crate::domain::{
+    decide_check_in, teacher_mark_changes, AttendanceStatus, CheckInDecision, ClassId,
+    ClassSession, CurrentUser, JoinCode, Mark, MarkSource, SessionId, UserId,
+    STATUS_WHEN_UNMARKED_AT_CLOSE,
+};
+use crate::error::{AppError, AppResult};
+use crate::protocol::EventBody;
+use sqlx::AnyConnection;
+
+/// Result of an accepted check-in.
+#[derive(Debug, Clone)]
+pub struct CheckInOutcome {
+    pub session: ClassSession,
+    pub mark: Mark,
+    /// True when the student was already marked and nothing was written.
+    pub already_marked: bool,
+}
+
+/// Who did something and from where, recorded with every attendance event.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: UserId,
+    pub device: Option<String>,
+}
+
+impl Store {
+    /// A student's self check-in with a join code.
+    pub async fn check_in(
+        &self,
+        student: &CurrentUser,
+        code: &JoinCode,
+        device: Option<String>,
+        now_ms: i64,
+    ) -> AppResult<CheckInOutcome> {
+        let _writer = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        // Prefer the open session; a closed one with the code explains the refusal.
+        let session_id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM class_sessions WHERE join_code = $1 \
+             ORDER BY is_open DESC, id DESC LIMIT 1",
+        )
+        .bind(code.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let session = match session_id {
+            Some(id) => {
+                self.lock_session(&mut tx, id).await?;
+                session_in(&mut tx, id).await?
+            }
+            None => None,
+        };
+        let (on_roster, existing) = match &session {
+            Some(s) => (
+                is_enrolled(&mut tx, s.class_id, student.id).await?,
+                current_mark(&mut tx, s.id, student.id).await?,
+            ),
+            None => (false, None),
+        };
+        let facts = session.as_ref().map(ClassSession::facts);
+        let decision = decide_check_in(facts.as_ref(), on_roster, existing.as_ref(), now_ms);
+        let (session, status) = match (session, decision) {
+            (_, Err(refusal)) => {
+                // Tell the teacher concerned: the session the code named, or for a wrong code
+                // the open sessions of the student's own classes (they probably mistyped). In
+                // id order, so concurrent refusals lock those logs in the same order.
+                let sessions: Vec<i64> = match session_id {
+                    Some(id) => vec![id],
+                    None => {
+                        sqlx::query_scalar(
+                            "SELECT s.id FROM class_sessions s JOIN enrollments e \
+                         ON e.class_id = s.class_id WHERE e.student_id = $1 AND s.is_open = 1 \
+                         ORDER BY s.id",
+                        )
+                        .bind(student.id)
+                        .fetch_all(&mut *tx)
+                        .await?
+                    }
+                };
+                let mut log = Vec::new();
+                for session_id in sessions {
+                    let body = EventBody::CheckInRefused {
+                        session_id,
+                        student_id: student.id,
+                        student_name: student.display_name.clone(),
+                        reason: refusal,
+                        code: code.to_string(),
+                    };
+                    append_event(&mut tx, &mut log, now_ms, body).await?;
+                }
+                self.commit(tx, log).await?;
+                return Err(refusal.into());
+            }
+            (Some(session), Ok(CheckInDecision::AlreadyMarked(mark))) => {
+                return Ok(CheckInOutcome {
+                    session,
+                    mark,
+                    already_marked: true,
+                })
+            }
+            (Some(session), Ok(CheckInDecision::Record(status))) => (session, status),
+            (None, Ok(_)) => return Err(AppError::internal()), // the rule refuses a missing session
+        };
+        let mut log = Vec::new();
+        let change = MarkChange {
+            session_id: session.id,
+            student_id: student.id,
+            student_name: student.display_name.clone(),
+            status,
+            source: MarkSource::SelfCheckIn,
+            previous: None,
+            by_user_id: Some(student.id),
+            device,
+        };
+        let mark = write_mark(&mut tx, &mut log, change, now_ms).await?;
+        self.commit(tx, log).await?;
+        Ok(CheckInOutcome {
+            session,
+            mark,
+            already_marked: false,
+        })
+    }
+
+    /// A teacher's (or admin's) mark; returns the resulting mark.
+    pub async fn mark(
+        &self,
+        session: &ClassSession,
+        student_id: UserId,
+        status: AttendanceStatus,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> AppResult<Mark> {
+        let _writer = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        self.lock_session(&mut tx, session.id).await?;
+        let student_name: Option<String> = sqlx::query_scalar(
+            "SELECT u.display_name FROM enrollments e JOIN users u ON u.id = e.student_id \
+             WHERE e.class_id = $1 AND e.student_id = $2",
+        )
+        .bind(session.class_id)
+        .bind(student_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let student_name = student_name
+            .ok_or_else(|| AppError::not_found("That student is not on this class's roster."))?;
+        let existing = current_mark(&mut tx, session.id, student_id).await?;
+        if let Some(unchanged) = existing
+            .clone()
+            .filter(|_| !teacher_mark_changes(existing.as_ref(), status))
+        {
+            return Ok(unchanged);
+        }
+        let mut log = Vec::new();
+        let change = MarkChange {
+            session_id: session.id,
+            student_id,
+            student_name,
+            status,
+            source: MarkSource::Teacher,
+            previous: existing.map(|m| m.status),
+            by_user_id: Some(actor.user_id),
+            device: actor.device.clone(),
+        };
+        let mark = write_mark(&mut tx, &mut log, change, now_ms).await?;
+        self.commit(tx, log).await?;
+        Ok(mark)
+    }
+
+    /// Closes the session and marks every still-unmarked student absent. Returns how many were
+    /// marked; closing an already closed session changes nothing and returns 0.
+    pub async fn close_session(
+        &self,
+        session: &ClassSession,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> AppResult<u32> {
+        let _writer = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        self.lock_session(&mut tx, session.id).await?;
+        let still_open = session_in(&mut tx, session.id)
+            .await?
+            .is_some_and(|s| s.is_open);
+        if !still_open {
+            return Ok(0);
+        }
+        let unmarked: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT u.id, u.display_name FROM enrollments e JOIN users u ON u.id = e.student_id \
+             WHERE e.class_id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM attendance a WHERE a.session_id = $2 AND a.student_id = u.id) \
+             ORDER BY u.id",
+        )
+        .bind(session.class_id)
+        .bind(session.id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut log = Vec::new();
+        for (student_id, student_name) in &unmarked {
+            let change = MarkChange {
+                session_id: session.id,
+                student_id: *student_id,
+                student_name: student_name.clone(),
+                status: STATUS_WHEN_UNMARKED_AT_CLOSE,
+                source: MarkSource::Automatic,
+                previous: None,
+                by_user_id: None,
+                device: None,
+            };
+            write_mark(&mut tx, &mut log, change, now_ms).await?;
+        }
+        sqlx::query("UPDATE class_sessions SET is_open = 0, closed_at_ms = $1 WHERE id = $2")
+            .bind(now_ms)
+            .bind(session.id)
+            .execute(&mut *tx)
+            .await?;
+        let marked_absent = unmarked.len() as u32;
+        let body = EventBody::SessionClosed {
+            session_id: session.id,
+            marked_absent,
+            by_user_id: actor.user_id,
+        };
+        append_event(&mut tx, &mut log, now_ms, body).await?;
+        self.commit(tx, log).await?;
+        Ok(marked_absent)
+    }
+}
+
+/// One student's new mark, as written by `write_mark`.
+struct MarkChange {
+    session_id: SessionId,
+    student_id: UserId,
+    student_name: String,
+    status: AttendanceStatus,
+    source: MarkSource,
+    previous: Option<AttendanceStatus>,
+    by_user_id: Option<UserId>,
+    device: Option<String>,
+}
+
+/// Writes (or overwrites, bumping the version) a mark and appends its event. The caller holds
+/// the session's lock and has decided the change.
+async fn write_mark(
+    conn: &mut AnyConnection,
+    log: &mut Vec<crate::protocol::Event>,
+    change: MarkChange,
+    now_ms: i64,
+) -> sqlx::Result<Mark> {
+    let version: i64 = sqlx::query_scalar(
+        "INSERT INTO attendance \
+         (session_id, student_id, status, source, marked_at_ms, marked_by, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1) \
+         ON CONFLICT (session_id, student_id) DO UPDATE SET status = excluded.status, \
+         source = excluded.source, marked_at_ms = excluded.marked_at_ms, \
+         marked_by = excluded.marked_by, version = attendance.version + 1 \
+         RETURNING version",
+    )
+    .bind(change.session_id)
+    .bind(change.student_id)
+    .bind(change.status.as_str())
+    .bind(change.source.as_str())
+    .bind(now_ms)
+    .bind(change.by_user_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let mark = Mark {
+        status: change.status,
+        source: change.source,
+        marked_at_ms: now_ms,
+        version,
+    };
+    let body = EventBody::attendance_changed(
+        change.session_id,
+        change.student_id,
+        change.student_name,
+        &mark,
+        change.previous,
+        change.by_user_id,
+        change.device,
+    );
+    append_event(conn, log, now_ms, body).await?;
+    Ok(mark)
+}
+
+async fn session_in(conn: &mut AnyConnection, id: SessionId) -> sqlx::Result<Option<ClassSession>> {
+    let row: Option<SessionRow> =
+        sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} WHERE s.id = $1"))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.and_then(SessionRow::into_session))
+}
+
+async fn is_enrolled(
+    conn: &mut AnyConnection,
+    class_id: ClassId,
+    student_id: UserId,
+) -> sqlx::Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT student_id FROM enrollments WHERE class_id = $1 AND student_id = $2",
+    )
+    .bind(class_id)
+    .bind(student_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+async fn current_mark(
+    conn: &mut AnyConnection,
+    session_id: SessionId,
+    student_id: UserId,
+) -> sqlx::Result<Option<Mark>> {
+    let row: Option<MarkRow> = sqlx::query_as(
+        "SELECT status, source, marked_at_ms, version FROM attendance \
+         WHERE session_id = $1 AND student_id = $2",
+    )
+    .bind(session_id)
+    .bind(student_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.and_then(MarkRow::into_mark))
+}

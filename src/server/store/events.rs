@@ -1,0 +1,150 @@
+//! The durable event log: per channel, an epoch and a gap-free, increasing seq.
+
+use super::rows::EventRow;
+use super::Store;
+use crate::error::AppResult;
+use crate::protocol::{Channel, Event, EventBody, StreamPosition};
+use sqlx::AnyConnection;
+
+impl Store {
+    /// The channel's epoch and last seq, creating its (empty) log if needed.
+    pub async fn channel_position(&self, channel: Channel) -> AppResult<StreamPosition> {
+        self.ensure_channel(channel).await?;
+        let mut conn = self.pool.acquire().await?;
+        Ok(position_in(&mut conn, channel).await?)
+    }
+
+    /// Makes sure the channel's log exists, so a snapshot can name a position in it.
+    pub(super) async fn ensure_channel(&self, channel: Channel) -> AppResult<()> {
+        let name = channel.to_string();
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT last_seq FROM channels WHERE name = $1")
+                .bind(&name)
+                .fetch_optional(&self.pool)
+                .await?;
+        if found.is_none() {
+            let _writer = self.writer().await;
+            let mut conn = self.pool.acquire().await?;
+            create_channel(&mut conn, &name).await?;
+        }
+        Ok(())
+    }
+
+    /// Events on the channel after `after_seq`, oldest first, at most `limit`.
+    pub async fn events_after(
+        &self,
+        channel: Channel,
+        after_seq: i64,
+        limit: i64,
+    ) -> AppResult<Vec<Event>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(events_after_in(&mut conn, channel, after_seq, limit).await?)
+    }
+}
+
+pub(super) async fn events_after_in(
+    conn: &mut AnyConnection,
+    channel: Channel,
+    after_seq: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<Event>> {
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT channel, seq, at_ms, body FROM events WHERE channel = $1 AND seq > $2 \
+         ORDER BY seq LIMIT $3",
+    )
+    .bind(channel.to_string())
+    .bind(after_seq)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().filter_map(EventRow::into_event).collect())
+}
+
+/// The last `limit` events on the channel up to and including `upto_seq`, oldest first.
+pub(super) async fn recent_events_in(
+    conn: &mut AnyConnection,
+    channel: Channel,
+    upto_seq: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<Event>> {
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT channel, seq, at_ms, body FROM events WHERE channel = $1 AND seq <= $2 \
+         ORDER BY seq DESC LIMIT $3",
+    )
+    .bind(channel.to_string())
+    .bind(upto_seq)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    let mut events: Vec<Event> = rows.into_iter().filter_map(EventRow::into_event).collect();
+    events.reverse();
+    Ok(events)
+}
+
+/// Appends the event to each of its channels' logs inside the caller's transaction, and to
+/// `log` for publishing after commit.
+pub(super) async fn append_event(
+    conn: &mut AnyConnection,
+    log: &mut Vec<Event>,
+    at_ms: i64,
+    body: EventBody,
+) -> sqlx::Result<()> {
+    let text = serde_json::to_string(&body).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    for channel in body.channels() {
+        let name = channel.to_string();
+        // The row update serialises concurrent writers per channel: seq has no gaps or repeats.
+        let mut seq = next_seq(conn, &name).await?;
+        if seq.is_none() {
+            create_channel(conn, &name).await?;
+            seq = next_seq(conn, &name).await?;
+        }
+        let seq = seq.ok_or(sqlx::Error::RowNotFound)?;
+        sqlx::query("INSERT INTO events (channel, seq, at_ms, body) VALUES ($1, $2, $3, $4)")
+            .bind(&name)
+            .bind(seq)
+            .bind(at_ms)
+            .bind(&text)
+            .execute(&mut *conn)
+            .await?;
+        log.push(Event {
+            channel,
+            seq,
+            at_ms,
+            body: body.clone(),
+        });
+    }
+    Ok(())
+}
+
+async fn next_seq(conn: &mut AnyConnection, name: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "UPDATE channels SET last_seq = last_seq + 1 WHERE name = $1 RETURNING last_seq",
+    )
+    .bind(name)
+    .fetch_optional(conn)
+    .await
+}
+
+pub(super) async fn position_in(
+    conn: &mut AnyConnection,
+    channel: Channel,
+) -> sqlx::Result<StreamPosition> {
+    let (epoch, seq): (String, i64) =
+        sqlx::query_as("SELECT epoch, last_seq FROM channels WHERE name = $1")
+            .bind(channel.to_string())
+            .fetch_one(conn)
+            .await?;
+    Ok(StreamPosition { epoch, seq })
+}
+
+/// Creates the channel's log (empty, with a fresh epoch) unless it exists.
+async fn create_channel(conn: &mut AnyConnection, name: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO channels (name, epoch, last_seq) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(crate::server::crypto::random_token(8))
+    .execute(conn)
+    .await?;
+    Ok(())
+}

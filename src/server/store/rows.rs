@@ -1,0 +1,180 @@
+//! Rows as the `Any` driver reads them (booleans are 0/1 integers, enums are text), and their
+//! conversion into domain types. Nothing outside the store sees these.
+
+use crate::domain::{
+    AttendanceStatus, ClassSession, ClassSummary, CurrentUser, JoinCode, Mark, MarkSource, Role,
+    RosterEntry, StudentSession,
+};
+use crate::protocol::{Channel, Event};
+use sqlx::FromRow;
+
+#[derive(Debug, Clone, FromRow)]
+pub(super) struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+impl UserRow {
+    pub fn into_user(self) -> Option<CurrentUser> {
+        Some(CurrentUser {
+            id: self.id,
+            username: self.username,
+            display_name: self.display_name,
+            role: Role::parse(&self.role)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub(super) struct ClassRow {
+    pub id: i64,
+    pub name: String,
+    pub teacher_name: String,
+    pub student_count: i64,
+    pub open_session_id: Option<i64>,
+}
+
+impl From<ClassRow> for ClassSummary {
+    fn from(row: ClassRow) -> Self {
+        ClassSummary {
+            id: row.id,
+            name: row.name,
+            teacher_name: row.teacher_name,
+            student_count: row.student_count.clamp(0, u32::MAX as i64) as u32,
+            open_session_id: row.open_session_id,
+        }
+    }
+}
+
+/// The columns of a `SessionRow`, from `class_sessions s` joined to its class and teacher.
+pub(super) const SESSION_COLUMNS: &str = "s.id, s.class_id, c.name AS class_name, c.teacher_id, \
+     t.display_name AS teacher_name, s.starts_at_ms, s.late_after_minutes, s.join_code, \
+     s.is_open, s.closed_at_ms \
+     FROM class_sessions s JOIN classes c ON c.id = s.class_id JOIN users t ON t.id = c.teacher_id";
+
+#[derive(Debug, Clone, FromRow)]
+pub(super) struct SessionRow {
+    pub id: i64,
+    pub class_id: i64,
+    pub class_name: String,
+    pub teacher_id: i64,
+    pub teacher_name: String,
+    pub starts_at_ms: i64,
+    pub late_after_minutes: i64,
+    pub join_code: String,
+    pub is_open: i64,
+    pub closed_at_ms: Option<i64>,
+}
+
+impl SessionRow {
+    /// `None` only if the row holds a code this version cannot read (never written by it).
+    pub fn into_session(self) -> Option<ClassSession> {
+        Some(ClassSession {
+            id: self.id,
+            class_id: self.class_id,
+            class_name: self.class_name,
+            teacher_id: self.teacher_id,
+            teacher_name: self.teacher_name,
+            starts_at_ms: self.starts_at_ms,
+            late_after_minutes: self.late_after_minutes.clamp(0, u32::MAX as i64) as u32,
+            join_code: JoinCode::parse(&self.join_code).ok()?,
+            is_open: self.is_open != 0,
+            closed_at_ms: self.closed_at_ms,
+        })
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub(super) struct MarkRow {
+    pub status: String,
+    pub source: String,
+    pub marked_at_ms: i64,
+    pub version: i64,
+}
+
+impl MarkRow {
+    pub fn into_mark(self) -> Option<Mark> {
+        Some(Mark {
+            status: AttendanceStatus::parse(&self.status)?,
+            source: MarkSource::parse(&self.source)?,
+            marked_at_ms: self.marked_at_ms,
+            version: self.version,
+        })
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub(super) struct RosterRow {
+    pub student_id: i64,
+    pub display_name: String,
+    pub username: String,
+    pub status: Option<String>,
+    pub source: Option<String>,
+    pub marked_at_ms: Option<i64>,
+    pub version: Option<i64>,
+}
+
+impl From<RosterRow> for RosterEntry {
+    fn from(row: RosterRow) -> Self {
+        let mark = match (row.status, row.source, row.marked_at_ms, row.version) {
+            (Some(status), Some(source), Some(marked_at_ms), Some(version)) => MarkRow {
+                status,
+                source,
+                marked_at_ms,
+                version,
+            }
+            .into_mark(),
+            _ => None,
+        };
+        RosterEntry {
+            student_id: row.student_id,
+            display_name: row.display_name,
+            username: row.username,
+            mark,
+        }
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub(super) struct StudentSessionRow {
+    pub session_id: i64,
+    pub class_name: String,
+    pub starts_at_ms: i64,
+    pub is_open: i64,
+    pub status: Option<String>,
+    pub source: Option<String>,
+}
+
+impl From<StudentSessionRow> for StudentSession {
+    fn from(row: StudentSessionRow) -> Self {
+        StudentSession {
+            session_id: row.session_id,
+            class_name: row.class_name,
+            starts_at_ms: row.starts_at_ms,
+            is_open: row.is_open != 0,
+            status: row.status.as_deref().and_then(AttendanceStatus::parse),
+            source: row.source.as_deref().and_then(MarkSource::parse),
+        }
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub(super) struct EventRow {
+    pub channel: String,
+    pub seq: i64,
+    pub at_ms: i64,
+    pub body: String,
+}
+
+impl EventRow {
+    pub fn into_event(self) -> Option<Event> {
+        Some(Event {
+            channel: Channel::parse(&self.channel).ok()?,
+            seq: self.seq,
+            at_ms: self.at_ms,
+            body: serde_json::from_str(&self.body).ok()?,
+        })
+    }
+}

@@ -1,0 +1,60 @@
+//! Browser-only helpers behind one `cfg` boundary, so components call them on every target: on
+//! the server they do nothing (or return nothing), which is also what the first browser render
+//! must show for hydration to match.
+
+use leptos::prelude::*;
+use std::time::Duration;
+
+pub fn local_storage_get(key: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    return window().local_storage().ok()??.get_item(key).ok()?;
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = key;
+        None
+    }
+}
+
+pub fn local_storage_set(key: &str, value: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Ok(Some(storage)) = window().local_storage() {
+        let _ = storage.set_item(key, value);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (key, value);
+}
+
+/// Runs `f` once after `delay` in the browser; never on the server.
+pub fn after(delay: Duration, f: impl FnOnce() + 'static) {
+    #[cfg(feature = "hydrate")]
+    leptos::leptos_dom::helpers::set_timeout(f, delay);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (delay, f);
+}
+
+/// Highlights something for a moment: sets the signal, clears it 1.6 s later.
+pub fn flash(signal: RwSignal<bool>) {
+    signal.set(true);
+    after(Duration::from_millis(1600), move || signal.set(false));
+}
+
+/// A clock (ms since the epoch) that ticks every second in the browser and stays 0 on the
+/// server, so nothing time-relative is rendered there.
+pub fn use_ticking_now() -> ReadSignal<f64> {
+    let (now, set_now) = signal(0.0);
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            set_now.set(js_sys::Date::now());
+            if let Ok(handle) = leptos::leptos_dom::helpers::set_interval_with_handle(
+                move || set_now.set(js_sys::Date::now()),
+                Duration::from_secs(1),
+            ) {
+                on_cleanup(move || handle.clear());
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = set_now;
+    });
+    now
+}
