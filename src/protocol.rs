@@ -186,6 +186,13 @@ pub const MAX_CLIENT_FRAME_BYTES: usize = 4096;
 
 /// WebSocket close codes the server uses (4000–4999 are the application's own range).
 pub mod close_code {
+    /// A normal close: the peer went away or said goodbye; nothing more to tell it.
+    pub const NORMAL: u16 = 1000;
+    /// A frame over the hard size cap (64 KB): the client should be fixed, not just reconnect.
+    pub const TOO_BIG: u16 = 1009;
+    /// The server hit an error it cannot recover from on this connection (e.g. the event log
+    /// could not be read): reconnect with backoff and resume.
+    pub const INTERNAL: u16 = 1011;
     /// The server is restarting: reconnect at once.
     pub const SERVER_RESTARTING: u16 = 1012;
     /// The client could not keep up with its channels and its queue overflowed.

@@ -50,6 +50,15 @@ pub struct CurrentUser {
     pub role: Role,
 }
 
+/// May this person run (and follow live) a class taught by `class_teacher`?
+pub fn may_run_class(user: &CurrentUser, class_teacher: UserId) -> bool {
+    match user.role {
+        Role::Admin => true,
+        Role::Teacher => user.id == class_teacher,
+        Role::Student => false,
+    }
+}
+
 /// A login name: 1–64 characters of letters, digits, `.`, `-`, `_`; compared case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);

@@ -1,14 +1,16 @@
 //! Everything that only exists on the server: storage, sign-in, limits and the HTTP server.
 
 pub mod auth;
+pub mod channels;
 pub mod config;
 pub mod hub;
-pub mod live;
 pub mod metrics;
 pub mod pg_fanout;
 pub mod rate_limit;
 pub mod seed;
 pub mod store;
+pub mod updates;
+pub mod ws;
 
 use crate::app::{shell, App};
 use crate::error::AppError;
@@ -103,9 +105,9 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/metrics", get(live::metrics))
-        .route(crate::protocol::WS_PATH, get(live::ws_upgrade))
-        .route(crate::protocol::UPDATES_PATH, get(live::updates))
+        .route("/metrics", get(metrics::serve))
+        .route(crate::protocol::WS_PATH, get(ws::upgrade))
+        .route(crate::protocol::UPDATES_PATH, get(updates::updates))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
