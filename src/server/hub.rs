@@ -53,6 +53,29 @@ impl Kick {
 pub struct Subscriber {
     pub queue: mpsc::Sender<Delivery>,
     pub kick: Arc<Kick>,
+    /// Only wants to know that something happened (a long poll re-reads the log itself): a full
+    /// queue already holds a wake-up, so it is neither a drop nor a reason to kick.
+    pub wake_only: bool,
+}
+
+impl Subscriber {
+    /// A live connection: every delivery matters, and one that cannot keep up is cut off.
+    pub fn connection(queue: mpsc::Sender<Delivery>, kick: Arc<Kick>) -> Subscriber {
+        Subscriber {
+            queue,
+            kick,
+            wake_only: false,
+        }
+    }
+
+    /// A listener that is only woken up (the long poll); a capacity of 1 is enough.
+    pub fn wake_up(queue: mpsc::Sender<Delivery>) -> Subscriber {
+        Subscriber {
+            queue,
+            kick: Arc::new(Kick::default()),
+            wake_only: true,
+        }
+    }
 }
 
 pub struct Hub {
@@ -120,6 +143,7 @@ impl Hub {
             }
             match subscriber.queue.try_send(delivery.clone()) {
                 Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) if subscriber.wake_only => {}
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     self.metrics.queue_drops.inc();
                     subscriber.kick.kick();
@@ -160,4 +184,120 @@ pub fn spawn_fan_out(
             hub.publish(event);
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::EventBody;
+
+    fn hub() -> (Hub, Arc<Metrics>) {
+        let metrics = Arc::new(Metrics::default());
+        (Hub::new(metrics.clone()), metrics)
+    }
+
+    fn event(channel: Channel, seq: i64) -> Event {
+        Event {
+            channel,
+            seq,
+            at_ms: 0,
+            body: EventBody::SessionClosed {
+                session_id: 1,
+                marked_absent: 0,
+                by_user_id: 1,
+            },
+        }
+    }
+
+    fn subscriber(capacity: usize) -> (Subscriber, mpsc::Receiver<Delivery>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        (Subscriber::connection(tx, Arc::new(Kick::default())), rx)
+    }
+
+    #[test]
+    fn publish_reaches_the_subscribers_of_that_channel_only() {
+        let (hub, metrics) = hub();
+        let (a, mut a_rx) = subscriber(4);
+        let (b, mut b_rx) = subscriber(4);
+        let (other, mut other_rx) = subscriber(4);
+        hub.subscribe(Channel::Session(1), 1, a);
+        hub.subscribe(Channel::Session(1), 2, b);
+        hub.subscribe(Channel::Session(2), 3, other);
+        hub.publish(event(Channel::Session(1), 7));
+        for rx in [&mut a_rx, &mut b_rx] {
+            let delivery = rx.try_recv().expect("delivered");
+            assert_eq!((delivery.channel, delivery.seq), (Channel::Session(1), 7));
+            assert!(
+                delivery.frame.contains(r#""type":"event""#),
+                "{}",
+                delivery.frame
+            );
+            assert!(rx.try_recv().is_err());
+        }
+        assert!(other_rx.try_recv().is_err());
+        // Nobody follows the school: published and counted, delivered to no one.
+        hub.publish(event(Channel::School, 1));
+        assert!(a_rx.try_recv().is_err() && other_rx.try_recv().is_err());
+        assert_eq!(metrics.events_published.get(), 2);
+        assert_eq!(metrics.queue_drops.get(), 0);
+    }
+
+    #[test]
+    fn a_full_queue_kicks_a_connection_and_counts_a_drop() {
+        let (hub, metrics) = hub();
+        let (slow, mut slow_rx) = subscriber(1);
+        let kick = slow.kick.clone();
+        let (healthy, mut healthy_rx) = subscriber(8);
+        let channel = Channel::School;
+        hub.subscribe(channel, 1, slow);
+        hub.subscribe(channel, 2, healthy);
+        hub.publish(event(channel, 1));
+        assert!(!kick.is_kicked());
+        hub.publish(event(channel, 2));
+        assert!(kick.is_kicked());
+        assert_eq!(metrics.queue_drops.get(), 1);
+        // Once kicked, it is skipped rather than counted again; the healthy one gets everything.
+        hub.publish(event(channel, 3));
+        assert_eq!(metrics.queue_drops.get(), 1);
+        assert_eq!(slow_rx.try_recv().map(|d| d.seq).ok(), Some(1));
+        let seqs: Vec<i64> = std::iter::from_fn(|| healthy_rx.try_recv().ok())
+            .map(|d| d.seq)
+            .collect();
+        assert_eq!(seqs, [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_full_wake_up_queue_is_not_a_drop() {
+        let (hub, metrics) = hub();
+        let (tx, mut rx) = mpsc::channel(1);
+        let listener = Subscriber::wake_up(tx);
+        let kick = listener.kick.clone();
+        hub.subscribe(Channel::School, 1, listener);
+        for seq in 1..=3 {
+            hub.publish(event(Channel::School, seq));
+        }
+        assert_eq!(metrics.queue_drops.get(), 0);
+        assert!(!kick.is_kicked());
+        assert_eq!(rx.try_recv().map(|d| d.seq).ok(), Some(1));
+    }
+
+    #[test]
+    fn unsubscribe_removes_the_subscriber_and_the_empty_channel() {
+        let (hub, metrics) = hub();
+        let channel = Channel::User(9);
+        let (a, _a_rx) = subscriber(1);
+        let (b, _b_rx) = subscriber(1);
+        hub.subscribe(channel, 1, a.clone());
+        hub.subscribe(channel, 1, a); // again: replaces, still one
+        hub.subscribe(channel, 2, b);
+        assert_eq!(hub.subscriber_count(channel), 2);
+        assert_eq!(metrics.subscriptions.get(), 2);
+        hub.unsubscribe(channel, 1);
+        assert_eq!(hub.subscriber_count(channel), 1);
+        hub.unsubscribe(channel, 2);
+        hub.unsubscribe(channel, 2); // twice is harmless
+        assert_eq!(hub.subscriber_count(channel), 0);
+        assert!(hub.channels().is_empty());
+        assert_eq!(metrics.subscriptions.get(), 0);
+    }
 }

@@ -1,5 +1,12 @@
 //! Prometheus metrics for the live layer, served as text at `GET /metrics`.
 
+use super::auth::{authenticate, token_from_headers};
+use super::AppState;
+use crate::domain::Role;
+use crate::error::AppError;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
@@ -93,5 +100,60 @@ impl Metrics {
         let mut text = String::new();
         let _ = encode(&mut text, &self.registry);
         text
+    }
+}
+
+/// `GET /metrics`: Prometheus text; for admins, or with
+/// `Authorization: Bearer $ROLLCALL_METRICS_TOKEN`.
+pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let token_ok = match (&state.config.metrics_token, token_from_headers(&headers)) {
+        (Some(expected), Some(given)) => same_secret(given.as_bytes(), expected.as_bytes()),
+        _ => false,
+    };
+    if !token_ok {
+        match authenticate(&state, &headers).await {
+            Ok(user) if user.role == Role::Admin => {}
+            Ok(_) => return AppError::forbidden("Metrics are for admins.").into_response(),
+            Err(error) => return error.into_response(),
+        }
+    }
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Compares two secrets in time that depends only on their length, not on where they differ.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_match_only_exactly() {
+        assert!(same_secret(b"s3cret-token", b"s3cret-token"));
+        assert!(!same_secret(b"s3cret-tokem", b"s3cret-token"));
+        assert!(!same_secret(b"X3cret-token", b"s3cret-token"));
+        assert!(!same_secret(b"s3cret", b"s3cret-token"));
+        assert!(!same_secret(b"", b"s3cret-token"));
+        assert!(same_secret(b"", b""));
+    }
+
+    #[test]
+    fn the_registry_renders_every_metric() {
+        let text = Metrics::default().render();
+        for name in ["rollcall_ws_connections", "rollcall_ws_queue_drops_total"] {
+            assert!(text.contains(name), "{name} missing from\n{text}");
+        }
     }
 }

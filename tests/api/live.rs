@@ -80,8 +80,9 @@ async fn foreign_channels_are_refused_and_the_socket_stays_up() {
         (Channel::Session(session), ErrorCode::Forbidden),
         (Channel::School, ErrorCode::Forbidden),
         (Channel::User(1), ErrorCode::Forbidden),
-        (Channel::Session(987_654), ErrorCode::NotFound),
+        (Channel::Session(987_654), ErrorCode::Forbidden),
     ];
+    let mut session_refusals = Vec::new();
     for (channel, code) in expectations {
         other
             .send(&ClientMessage::Subscribe {
@@ -97,10 +98,20 @@ async fn foreign_channels_are_refused_and_the_socket_stays_up() {
             } => {
                 assert_eq!((got, c), (code, channel));
                 assert!(message.len() > 10, "{message}");
+                if let Channel::Session(_) = channel {
+                    session_refusals.push(message);
+                }
             }
             unexpected => panic!("{unexpected:?}"),
         }
     }
+    // Someone else's session and one that does not exist get the same answer: refusals do not
+    // reveal which sessions exist or what their classes are called.
+    assert_eq!(session_refusals[0], session_refusals[1]);
+    assert!(
+        !session_refusals[0].contains("Biology"),
+        "{session_refusals:?}"
+    );
     // Still connected: its own user channel works.
     let (_, recovered, _) = other
         .subscribe(Channel::User(app.user_id("okafor").await), None)
@@ -462,6 +473,13 @@ async fn polling_returns_the_same_events_and_long_polls() {
         .await
         .unwrap();
     assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    let missing = reqwest::Client::new()
+        .get(format!("{}/api/updates?channel=session:987654", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::FORBIDDEN);
     let bad = reqwest::Client::new()
         .get(format!("{}/api/updates?channel=bogus", app.base))
         .bearer_auth(&token)

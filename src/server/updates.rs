@@ -1,0 +1,81 @@
+//! The polling twin of the WebSocket (`GET /api/updates`): the same authorization and the same
+//! events, read from the same log, optionally as a long poll.
+
+use super::auth::authenticate;
+use super::channels::{authorize_channel, resume};
+use super::hub::{ConnectionId, Delivery, Subscriber};
+use super::AppState;
+use crate::error::AppError;
+use crate::protocol::{Channel, StreamPosition, UpdatesResponse};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use serde::Deserialize;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+#[derive(Deserialize)]
+pub struct UpdatesQuery {
+    channel: String,
+    since: Option<i64>,
+    epoch: Option<String>,
+    /// Long-poll: wait up to this many seconds (at most 25) for something new.
+    wait: Option<u64>,
+}
+
+pub async fn updates(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<UpdatesQuery>,
+) -> Result<axum::Json<UpdatesResponse>, AppError> {
+    let user = authenticate(&state, &headers).await?;
+    let channel = Channel::parse(&query.channel).map_err(AppError::bad_request)?;
+    authorize_channel(&state, &user, channel).await?;
+    let since = match (query.since, query.epoch) {
+        (Some(seq), Some(epoch)) => Some(StreamPosition { epoch, seq }),
+        (None, None) => None,
+        _ => {
+            return Err(AppError::bad_request(
+                "Give both since and epoch, or neither.",
+            ))
+        }
+    };
+    let mut answer = resume(&state, channel, since.as_ref()).await?;
+    let wait = Duration::from_secs(query.wait.unwrap_or(0).min(25));
+    if answer.recovered && answer.events.is_empty() && since.is_some() && !wait.is_zero() {
+        // Long-poll: listen on the hub, re-read (a commit may have landed in between), and if
+        // still nothing, wait for the next commit on the channel before reading again.
+        let (tx, mut rx) = mpsc::channel(1);
+        let _listening = Listening::new(&state, channel, tx);
+        answer = resume(&state, channel, since.as_ref()).await?;
+        if answer.events.is_empty() && tokio::time::timeout(wait, rx.recv()).await.is_ok() {
+            answer = resume(&state, channel, since.as_ref()).await?;
+        }
+    }
+    Ok(axum::Json(UpdatesResponse {
+        channel,
+        position: answer.position,
+        recovered: answer.recovered,
+        events: answer.events,
+    }))
+}
+
+/// A temporary, wake-up-only hub subscription that ends when dropped.
+struct Listening<'a> {
+    state: &'a AppState,
+    channel: Channel,
+    id: ConnectionId,
+}
+
+impl<'a> Listening<'a> {
+    fn new(state: &'a AppState, channel: Channel, wake: mpsc::Sender<Delivery>) -> Self {
+        let id = state.hub.next_connection_id();
+        state.hub.subscribe(channel, id, Subscriber::wake_up(wake));
+        Listening { state, channel, id }
+    }
+}
+
+impl Drop for Listening<'_> {
+    fn drop(&mut self) {
+        self.state.hub.unsubscribe(self.channel, self.id);
+    }
+}

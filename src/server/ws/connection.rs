@@ -1,0 +1,284 @@
+//! One connection: its state, its loop, and what it does with each client frame and each
+//! queued delivery.
+
+use super::heartbeat::{Heartbeat, Tick};
+use super::{feed, send, Close};
+use crate::domain::CurrentUser;
+use crate::error::ErrorKind;
+use crate::protocol::{
+    Channel, ClientMessage, ErrorCode, ServerMessage, StreamPosition, MAX_CLIENT_FRAME_BYTES,
+};
+use crate::server::channels::{authorize_channel, resume};
+use crate::server::hub::{ConnectionId, Delivery, Kick, Subscriber};
+use crate::server::AppState;
+use axum::extract::ws::Message;
+use futures::{Sink, SinkExt, Stream, StreamExt};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+pub(super) struct Connection {
+    state: AppState,
+    user: CurrentUser,
+    id: ConnectionId,
+    kick: Arc<Kick>,
+    queue_tx: mpsc::Sender<Delivery>,
+    /// Last seq sent per subscribed channel: later deliveries at or below it are duplicates.
+    /// Every channel registered with the hub is in here (cleanup unsubscribes exactly these).
+    sent: HashMap<Channel, i64>,
+    inbound: DefaultDirectRateLimiter,
+    heartbeat: Heartbeat,
+}
+
+impl Connection {
+    pub(super) fn new(
+        state: AppState,
+        user: CurrentUser,
+    ) -> (Connection, mpsc::Receiver<Delivery>) {
+        let (queue_tx, queue_rx) = mpsc::channel(state.config.ws_queue.max(1));
+        let id = state.hub.next_connection_id();
+        let heartbeat = Duration::from_millis(state.config.heartbeat_ms.max(10));
+        let quota = Quota::per_second(NonZeroU32::new(20).expect("nonzero"))
+            .allow_burst(NonZeroU32::new(40).expect("nonzero"));
+        let connection = Connection {
+            id,
+            user,
+            kick: Arc::new(Kick::default()),
+            queue_tx,
+            sent: HashMap::new(),
+            inbound: RateLimiter::direct(quota),
+            heartbeat: Heartbeat::new(heartbeat),
+            state,
+        };
+        (connection, queue_rx)
+    }
+
+    /// The connection loop: welcome, then client frames, queued deliveries and heartbeats;
+    /// returns only to close.
+    pub(super) async fn serve<S, R, E>(
+        &mut self,
+        queue: &mut mpsc::Receiver<Delivery>,
+        sink: &mut S,
+        stream: &mut R,
+    ) -> Result<Infallible, Close>
+    where
+        S: Sink<Message> + Unpin,
+        R: Stream<Item = Result<Message, E>> + Unpin,
+    {
+        let interval = self.heartbeat.interval();
+        let first_ping = self.heartbeat.first_ping_at(Instant::now());
+        let mut ticker = tokio::time::interval_at(first_ping, interval);
+        let mut shutdown = self.state.shutdown.subscribe();
+        let welcome = ServerMessage::Welcome {
+            user_id: self.user.id,
+            heartbeat_ms: interval.as_millis() as u64,
+        };
+        send(sink, &welcome).await?;
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => return Err(Close::RESTARTING),
+                _ = self.kick.wait() => {
+                    self.state.metrics.slow_consumer_disconnects.inc();
+                    return Err(Close::SLOW_CONSUMER);
+                }
+                incoming = stream.next() => match incoming {
+                    Some(Ok(Message::Text(text))) => self.on_text(sink, &text).await?,
+                    Some(Ok(Message::Binary(_))) => self.on_binary(sink).await?,
+                    Some(Ok(Message::Close(_))) | None => return Err(Close::GONE),
+                    Some(Ok(_)) => {} // protocol ping/pong: handled by the library
+                    Some(Err(_)) => {
+                        self.state.metrics.bad_frames.inc();
+                        return Err(Close::TOO_BIG);
+                    }
+                },
+                Some(delivery) = queue.recv() => {
+                    // Write whatever else is already queued too, then flush once: under load that
+                    // is one write for many frames instead of one each.
+                    self.deliver(sink, delivery).await?;
+                    for _ in 0..64 {
+                        let Ok(next) = queue.try_recv() else { break };
+                        self.deliver(sink, next).await?;
+                    }
+                    sink.flush().await.map_err(|_| Close::GONE)?;
+                }
+                _ = ticker.tick() => match self.heartbeat.on_tick(Instant::now()) {
+                    Tick::Ping(ping) => send(sink, &ping).await?,
+                    Tick::TimedOut => {
+                        self.state.metrics.heartbeat_timeouts.inc();
+                        return Err(Close::HEARTBEAT_TIMEOUT);
+                    }
+                },
+            }
+        }
+    }
+
+    /// Leaves every channel this connection follows.
+    pub(super) fn unsubscribe_all(&mut self) {
+        for (channel, _) in self.sent.drain() {
+            self.state.hub.unsubscribe(channel, self.id);
+        }
+    }
+
+    /// Answers a frame it will not act on with an error frame; the socket stays open.
+    async fn refuse<S: Sink<Message> + Unpin>(
+        &self,
+        sink: &mut S,
+        code: ErrorCode,
+        message: String,
+        channel: Option<Channel>,
+    ) -> Result<(), Close> {
+        if matches!(
+            code,
+            ErrorCode::BadMessage | ErrorCode::FrameTooLarge | ErrorCode::RateLimited
+        ) {
+            self.state.metrics.bad_frames.inc();
+        }
+        let error = ServerMessage::Error {
+            code,
+            message,
+            channel,
+        };
+        send(sink, &error).await
+    }
+
+    pub(super) async fn on_binary<S: Sink<Message> + Unpin>(
+        &self,
+        sink: &mut S,
+    ) -> Result<(), Close> {
+        let message = "Frames are JSON text.".to_string();
+        self.refuse(sink, ErrorCode::BadMessage, message, None)
+            .await
+    }
+
+    pub(super) async fn on_text<S: Sink<Message> + Unpin>(
+        &mut self,
+        sink: &mut S,
+        text: &str,
+    ) -> Result<(), Close> {
+        if self.inbound.check().is_err() {
+            let message = "Too many messages; this one was dropped.".to_string();
+            return self
+                .refuse(sink, ErrorCode::RateLimited, message, None)
+                .await;
+        }
+        if text.len() > MAX_CLIENT_FRAME_BYTES {
+            let message = format!("Frames are limited to {MAX_CLIENT_FRAME_BYTES} bytes.");
+            return self
+                .refuse(sink, ErrorCode::FrameTooLarge, message, None)
+                .await;
+        }
+        let message = match serde_json::from_str::<ClientMessage>(text) {
+            Ok(message) => message,
+            Err(error) => {
+                let message = format!("Not a valid message: {error}.");
+                return self
+                    .refuse(sink, ErrorCode::BadMessage, message, None)
+                    .await;
+            }
+        };
+        match message {
+            ClientMessage::Pong { nonce } => match self.heartbeat.on_pong(nonce, Instant::now()) {
+                Some(ping) => send(sink, &ping).await,
+                None => Ok(()),
+            },
+            ClientMessage::Unsubscribe { channel } => {
+                self.state.hub.unsubscribe(channel, self.id);
+                self.sent.remove(&channel);
+                send(sink, &ServerMessage::Unsubscribed { channel }).await
+            }
+            ClientMessage::Subscribe { channel, since } => {
+                self.subscribe(sink, channel, since).await
+            }
+        }
+    }
+
+    async fn subscribe<S: Sink<Message> + Unpin>(
+        &mut self,
+        sink: &mut S,
+        channel: Channel,
+        since: Option<StreamPosition>,
+    ) -> Result<(), Close> {
+        if let Err(error) = authorize_channel(&self.state, &self.user, channel).await {
+            let code = match error.kind {
+                ErrorKind::NotFound => ErrorCode::NotFound,
+                ErrorKind::Forbidden => ErrorCode::Forbidden,
+                _ => ErrorCode::Internal,
+            };
+            return self.refuse(sink, code, error.message, Some(channel)).await;
+        }
+        // Register first, then read the log: whatever commits in between arrives both ways and
+        // the duplicate is dropped by seq, so there is no gap at the seam.
+        let subscriber = Subscriber::connection(self.queue_tx.clone(), self.kick.clone());
+        self.state.hub.subscribe(channel, self.id, subscriber);
+        let resume = match resume(&self.state, channel, since.as_ref()).await {
+            Ok(resume) => resume,
+            Err(error) => {
+                // Not followed after all: take the registration back now, or nothing would.
+                self.state.hub.unsubscribe(channel, self.id);
+                self.sent.remove(&channel);
+                return self
+                    .refuse(sink, ErrorCode::Internal, error.message, Some(channel))
+                    .await;
+            }
+        };
+        let last = match resume.events.last() {
+            Some(event) => event.seq,
+            None => match &since {
+                Some(since) if resume.recovered => since.seq,
+                _ => resume.position.seq,
+            },
+        };
+        self.sent.insert(channel, last);
+        let subscribed = ServerMessage::Subscribed {
+            channel,
+            position: resume.position,
+            recovered: resume.recovered,
+            replayed: resume.events.len() as u32,
+        };
+        send(sink, &subscribed).await?;
+        for event in resume.events {
+            send(sink, &ServerMessage::Event(event)).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes one queued event, without flushing: the caller flushes after the batch.
+    pub(super) async fn deliver<S: Sink<Message> + Unpin>(
+        &mut self,
+        sink: &mut S,
+        delivery: Delivery,
+    ) -> Result<(), Close> {
+        let Some(&last) = self.sent.get(&delivery.channel) else {
+            return Ok(()); // unsubscribed meanwhile
+        };
+        if delivery.seq <= last {
+            return Ok(()); // already sent during replay
+        }
+        if delivery.seq > last + 1 {
+            // A gap (cannot happen in one process, can across instances): fill it from the log.
+            let missing = self
+                .state
+                .store
+                .events_after(delivery.channel, last, delivery.seq - last - 1)
+                .await
+                .map_err(|_| Close::LOG_UNREADABLE)?;
+            for event in missing {
+                send(sink, &ServerMessage::Event(event)).await?;
+            }
+        }
+        feed(sink, Message::Text(delivery.frame.as_ref().into())).await?;
+        self.sent.insert(delivery.channel, delivery.seq);
+        self.state.metrics.frames_sent.inc();
+        self.state
+            .metrics
+            .fanout_latency
+            .observe(delivery.published_at.elapsed().as_secs_f64());
+        Ok(())
+    }
+}
