@@ -6,6 +6,7 @@ mod authorization;
 mod check_in;
 mod input;
 mod live;
+mod live_limits;
 mod races;
 mod scale_out;
 mod sign_in;
