@@ -1,36 +1,27 @@
-//! The connection driver: a WebSocket with resume, heartbeat watch, backoff and polling.
+//! The connection driver: a WebSocket with resume, heartbeat watch, backoff and polling. The
+//! decisions (what each followed channel has seen, how long to back off, when to poll) live in
+//! [`super::follows`]; this file wires them to sockets, timers and signals.
 
+use super::follows::{
+    backoff_bound_ms, heartbeat_lost, poll_status_is_fatal, poll_url, should_poll, Follows, Polled,
+    POLL_EVERY_MS, SIGNED_OUT_MESSAGE,
+};
 use super::{LinkState, LinkStatus, LiveUpdate, ResumeReport};
 use crate::protocol::{
     close_code, Channel, ClientMessage, Event, ServerMessage, StreamPosition, UpdatesResponse,
-    UPDATES_PATH, WS_PATH,
+    WS_PATH,
 };
 use leptos::leptos_dom::helpers::{
     set_interval_with_handle, set_timeout_with_handle, TimeoutHandle,
 };
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-/// Failed attempts in a row before updates also come by polling.
-const POLL_AFTER_FAILURES: u32 = 3;
-const POLL_EVERY_MS: u64 = 1500;
-const BACKOFF_BASE_MS: f64 = 500.0;
-const BACKOFF_CAP_MS: f64 = 15_000.0;
-/// A socket that hears nothing (not even a ping) for this many heartbeats is presumed dead.
-const SILENT_HEARTBEATS: f64 = 2.5;
-
-struct Follow {
-    id: u64,
-    position: Option<StreamPosition>,
-    on_update: Rc<dyn Fn(LiveUpdate)>,
-    /// Events still to come from the last replay (they are flagged `replayed`).
-    replay_left: u32,
-}
+type OnUpdate = Rc<dyn Fn(LiveUpdate)>;
 
 struct Socket {
     ws: WebSocket,
@@ -52,14 +43,15 @@ pub struct Driver {
     status: LinkStatus,
     me: RefCell<Weak<Driver>>,
     socket: RefCell<Option<Socket>>,
-    follows: RefCell<HashMap<Channel, Follow>>,
+    follows: RefCell<Follows<OnUpdate>>,
     retry: Cell<Option<TimeoutHandle>>,
     started: Cell<bool>,
     polling: Cell<bool>,
+    /// A poll was refused for want of a sign-in: nothing reconnects until "Reconnect now".
+    signed_out: Cell<bool>,
     failures: Cell<u32>,
     heartbeat_ms: Cell<f64>,
     last_frame_at: Cell<f64>,
-    next_follow_id: Cell<u64>,
 }
 
 fn now() -> f64 {
@@ -76,14 +68,14 @@ impl Driver {
             status,
             me: RefCell::new(Weak::new()),
             socket: RefCell::new(None),
-            follows: RefCell::new(HashMap::new()),
+            follows: RefCell::new(Follows::new()),
             retry: Cell::new(None),
             started: Cell::new(false),
             polling: Cell::new(false),
+            signed_out: Cell::new(false),
             failures: Cell::new(0),
             heartbeat_ms: Cell::new(15_000.0),
             last_frame_at: Cell::new(0.0),
-            next_follow_id: Cell::new(1),
         });
         *driver.me.borrow_mut() = Rc::downgrade(&driver);
         driver
@@ -97,18 +89,12 @@ impl Driver {
         &self,
         channel: Channel,
         position: Option<StreamPosition>,
-        on_update: Rc<dyn Fn(LiveUpdate)>,
+        on_update: OnUpdate,
     ) -> u64 {
-        let id = self.next_follow_id.replace(self.next_follow_id.get() + 1);
-        self.follows.borrow_mut().insert(
-            channel,
-            Follow {
-                id,
-                position,
-                on_update,
-                replay_left: 0,
-            },
-        );
+        let id = self
+            .follows
+            .borrow_mut()
+            .follow(channel, position, on_update);
         if !self.started.replace(true) {
             self.install_watchers();
             self.connect();
@@ -120,16 +106,15 @@ impl Driver {
 
     /// Stops following, unless someone has followed the channel again since (`id` is theirs).
     pub fn unfollow(&self, channel: Channel, id: u64) {
-        let mut follows = self.follows.borrow_mut();
-        if follows.get(&channel).is_some_and(|follow| follow.id == id) {
-            follows.remove(&channel);
-            drop(follows);
+        let stopped = self.follows.borrow_mut().unfollow(channel, id);
+        if stopped {
             self.send(&ClientMessage::Unsubscribe { channel });
         }
     }
 
     pub fn reconnect_now(&self) {
         self.failures.set(0);
+        self.signed_out.set(false);
         self.connect();
     }
 
@@ -158,9 +143,7 @@ impl Driver {
             move || {
                 if let Some(driver) = me.upgrade() {
                     let silent_for = now() - driver.last_frame_at.get();
-                    if driver.is_open()
-                        && silent_for > driver.heartbeat_ms.get() * SILENT_HEARTBEATS
-                    {
+                    if driver.is_open() && heartbeat_lost(silent_for, driver.heartbeat_ms.get()) {
                         driver
                             .status
                             .last_error
@@ -178,6 +161,9 @@ impl Driver {
     }
 
     fn connect(&self) {
+        if self.signed_out.get() {
+            return; // a new sign-in is needed; "Reconnect now" clears this
+        }
         if let Some(handle) = self.retry.take() {
             handle.clear();
         }
@@ -237,7 +223,7 @@ impl Driver {
             self.failures.set(self.failures.get() + 1);
         }
         let failures = self.failures.get();
-        if failures >= POLL_AFTER_FAILURES {
+        if should_poll(failures) {
             self.start_polling();
         }
         self.status.attempt.set(failures.max(1));
@@ -251,13 +237,7 @@ impl Driver {
         // Full jitter: a random delay up to the exponential bound, so a school's worth of
         // dashboards do not all come back in the same millisecond. A restart is not a failure:
         // come back almost at once.
-        let bound = if restarting {
-            300.0
-        } else {
-            (BACKOFF_BASE_MS * 2f64.powi(failures.saturating_sub(1).min(16) as i32))
-                .min(BACKOFF_CAP_MS)
-        };
-        let delay = js_sys::Math::random() * bound;
+        let delay = js_sys::Math::random() * backoff_bound_ms(failures, restarting);
         self.status.next_retry_at_ms.set(Some(now() + delay));
         let me = self.me();
         if let Ok(handle) = set_timeout_with_handle(
@@ -283,11 +263,7 @@ impl Driver {
     }
 
     fn send_subscribe(&self, channel: Channel) {
-        let since = self
-            .follows
-            .borrow()
-            .get(&channel)
-            .and_then(|follow| follow.position.clone());
+        let since = self.follows.borrow().position(channel);
         self.send(&ClientMessage::Subscribe { channel, since });
     }
 
@@ -308,7 +284,7 @@ impl Driver {
                 self.status.next_retry_at_ms.set(None);
                 self.status.last_error.set(None);
                 self.status.state.set(LinkState::Open);
-                let channels: Vec<Channel> = self.follows.borrow().keys().copied().collect();
+                let channels = self.follows.borrow().channels();
                 for channel in channels {
                     self.send_subscribe(channel);
                 }
@@ -324,17 +300,10 @@ impl Driver {
                     recovered,
                     replayed,
                 }));
-                let reload = {
-                    let mut follows = self.follows.borrow_mut();
-                    let Some(follow) = follows.get_mut(&channel) else {
-                        return;
-                    };
-                    follow.replay_left = replayed;
-                    if !recovered || follow.position.is_none() {
-                        follow.position = Some(position);
-                    }
-                    (!recovered).then(|| follow.on_update.clone())
-                };
+                let reload = self
+                    .follows
+                    .borrow_mut()
+                    .subscribed(channel, position, recovered, replayed);
                 if let Some(on_update) = reload {
                     on_update(LiveUpdate::Reload);
                 }
@@ -353,20 +322,9 @@ impl Driver {
 
     /// Hands an event to its follower unless it was already seen (by seq).
     fn apply(&self, event: Event) {
-        let (on_update, replayed) = {
-            let mut follows = self.follows.borrow_mut();
-            let Some(follow) = follows.get_mut(&event.channel) else {
-                return;
-            };
-            if let Some(position) = &mut follow.position {
-                if event.seq <= position.seq {
-                    return;
-                }
-                position.seq = event.seq;
-            }
-            let replayed = follow.replay_left > 0;
-            follow.replay_left = follow.replay_left.saturating_sub(1);
-            (follow.on_update.clone(), replayed)
+        let accepted = self.follows.borrow_mut().accept(&event);
+        let Some((on_update, replayed)) = accepted else {
+            return;
         };
         self.status.last_event_at_ms.set(Some(now()));
         on_update(LiveUpdate::Event { event, replayed });
@@ -391,19 +349,17 @@ impl Driver {
     }
 
     async fn poll_once(&self) {
-        let targets: Vec<(Channel, Option<StreamPosition>)> = self
-            .follows
-            .borrow()
-            .iter()
-            .map(|(channel, follow)| (*channel, follow.position.clone()))
-            .collect();
+        let targets = self.follows.borrow().positions();
         for (channel, position) in targets {
-            let mut url = format!("{UPDATES_PATH}?channel={channel}");
-            if let Some(position) = &position {
-                url.push_str(&format!("&since={}&epoch={}", position.seq, position.epoch));
-            }
+            let url = poll_url(channel, position.as_ref());
             let answer = match gloo_net::http::Request::get(&url).send().await {
                 Ok(response) if response.ok() => response.json::<UpdatesResponse>().await.ok(),
+                Ok(response) if poll_status_is_fatal(response.status()) => {
+                    if self.polling.get() {
+                        self.signed_out_stop();
+                    }
+                    return;
+                }
                 Ok(response) => {
                     self.status
                         .last_error
@@ -416,27 +372,37 @@ impl Driver {
             if !self.polling.get() {
                 return; // the socket came back meanwhile and owns the stream again
             }
-            if !answer.recovered {
-                let on_update = {
-                    let mut follows = self.follows.borrow_mut();
-                    let Some(follow) = follows.get_mut(&channel) else {
-                        continue;
-                    };
-                    follow.position = Some(answer.position);
-                    follow.on_update.clone()
-                };
-                on_update(LiveUpdate::Reload);
-                continue;
-            }
-            if position.is_none() {
-                if let Some(follow) = self.follows.borrow_mut().get_mut(&channel) {
-                    follow.position = Some(answer.position.clone());
+            let polled = self
+                .follows
+                .borrow_mut()
+                .polled(channel, position.as_ref(), answer);
+            match polled {
+                None => {}
+                Some(Polled::Reload(on_update)) => on_update(LiveUpdate::Reload),
+                Some(Polled::Events(events)) => {
+                    for event in events {
+                        self.apply(event);
+                    }
                 }
             }
-            for event in answer.events {
-                self.apply(event);
-            }
         }
+    }
+
+    /// Polling was refused for want of a sign-in, and the socket is refused too: stop trying
+    /// (the poll loop, the retry timer and any attempt under way) and say why.
+    fn signed_out_stop(&self) {
+        self.signed_out.set(true);
+        self.polling.set(false);
+        if let Some(handle) = self.retry.take() {
+            handle.clear();
+        }
+        if let Some(socket) = self.socket.borrow_mut().take() {
+            socket.discard();
+        }
+        self.status.next_retry_at_ms.set(None);
+        self.status
+            .last_error
+            .set(Some(SIGNED_OUT_MESSAGE.to_string()));
     }
 }
 

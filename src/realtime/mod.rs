@@ -13,6 +13,8 @@ use leptos::prelude::*;
 
 #[cfg(feature = "hydrate")]
 mod browser;
+/// The driver's pure core (bookkeeping per channel, retry policy), built and tested everywhere.
+pub mod follows;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkState {
