@@ -2,14 +2,10 @@
 //! decisions (what each followed channel has seen, how long to back off, when to poll) live in
 //! [`super::follows`]; this file wires them to sockets, timers and signals.
 
-use super::follows::{
-    backoff_bound_ms, heartbeat_lost, poll_status_is_fatal, poll_url, should_poll, Follows, Polled,
-    POLL_EVERY_MS, SIGNED_OUT_MESSAGE,
-};
+use super::follows::{backoff_bound_ms, heartbeat_lost, should_poll, Follows};
 use super::{LinkState, LinkStatus, LiveUpdate, ResumeReport};
 use crate::protocol::{
-    close_code, Channel, ClientMessage, Event, ServerMessage, StreamPosition, UpdatesResponse,
-    WS_PATH,
+    close_code, Channel, ClientMessage, Event, ServerMessage, StreamPosition, WS_PATH,
 };
 use leptos::leptos_dom::helpers::{
     set_interval_with_handle, set_timeout_with_handle, TimeoutHandle,
@@ -20,6 +16,8 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+mod polling;
 
 type OnUpdate = Rc<dyn Fn(LiveUpdate)>;
 
@@ -329,86 +327,4 @@ impl Driver {
         self.status.last_event_at_ms.set(Some(now()));
         on_update(LiveUpdate::Event { event, replayed });
     }
-
-    fn start_polling(&self) {
-        if self.polling.replace(true) {
-            return;
-        }
-        let me = self.me();
-        leptos::task::spawn_local(async move {
-            loop {
-                let Some(driver) = me.upgrade() else { return };
-                if !driver.polling.get() {
-                    return;
-                }
-                driver.poll_once().await;
-                drop(driver);
-                sleep(POLL_EVERY_MS).await;
-            }
-        });
-    }
-
-    async fn poll_once(&self) {
-        let targets = self.follows.borrow().positions();
-        for (channel, position) in targets {
-            let url = poll_url(channel, position.as_ref());
-            let answer = match gloo_net::http::Request::get(&url).send().await {
-                Ok(response) if response.ok() => response.json::<UpdatesResponse>().await.ok(),
-                Ok(response) if poll_status_is_fatal(response.status()) => {
-                    if self.polling.get() {
-                        self.signed_out_stop();
-                    }
-                    return;
-                }
-                Ok(response) => {
-                    self.status
-                        .last_error
-                        .set(Some(format!("Polling failed ({}).", response.status())));
-                    None
-                }
-                Err(_) => None,
-            };
-            let Some(answer) = answer else { continue };
-            if !self.polling.get() {
-                return; // the socket came back meanwhile and owns the stream again
-            }
-            let polled = self
-                .follows
-                .borrow_mut()
-                .polled(channel, position.as_ref(), answer);
-            match polled {
-                None => {}
-                Some(Polled::Reload(on_update)) => on_update(LiveUpdate::Reload),
-                Some(Polled::Events(events)) => {
-                    for event in events {
-                        self.apply(event);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Polling was refused for want of a sign-in, and the socket is refused too: stop trying
-    /// (the poll loop, the retry timer and any attempt under way) and say why.
-    fn signed_out_stop(&self) {
-        self.signed_out.set(true);
-        self.polling.set(false);
-        if let Some(handle) = self.retry.take() {
-            handle.clear();
-        }
-        if let Some(socket) = self.socket.borrow_mut().take() {
-            socket.discard();
-        }
-        self.status.next_retry_at_ms.set(None);
-        self.status
-            .last_error
-            .set(Some(SIGNED_OUT_MESSAGE.to_string()));
-    }
-}
-
-async fn sleep(ms: u64) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
