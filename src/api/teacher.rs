@@ -133,9 +133,10 @@ pub async fn open_session(
 #[server(endpoint = "session_dashboard", input = Json)]
 pub async fn session_dashboard(session_id: SessionId) -> Result<SessionView, AppError> {
     let user = ssr::staff().await?;
+    // Authorized before anything else is read (or the session's log is created).
+    ssr::session_for_staff(&user, session_id).await?;
     let state = crate::server::state();
     let (session, snapshot) = state.store.session_snapshot(session_id).await?;
-    ssr::check_runs(&user, session.teacher_id)?;
     let counts = AttendanceCounts::from_statuses(
         snapshot
             .roster

@@ -151,10 +151,10 @@ impl Store {
             .ok_or_else(|| AppError::not_found("That student is not on this class's roster."))?;
         let existing = current_mark(&mut tx, session.id, student_id).await?;
         if let Some(unchanged) = existing
-            .clone()
-            .filter(|_| !teacher_mark_changes(existing.as_ref(), status))
+            .as_ref()
+            .filter(|mark| !teacher_mark_changes(Some(mark), status))
         {
-            return Ok(unchanged);
+            return Ok(unchanged.clone());
         }
         let mut log = Vec::new();
         let change = MarkChange {

@@ -7,27 +7,26 @@ use crate::protocol::{Channel, Event, EventBody, StreamPosition};
 use sqlx::AnyConnection;
 
 impl Store {
-    /// The channel's epoch and last seq, creating its (empty) log if needed.
+    /// The channel's epoch and last seq, creating its (empty) log if needed. One read when the
+    /// log exists (every subscribe and poll asks this).
     pub async fn channel_position(&self, channel: Channel) -> AppResult<StreamPosition> {
-        self.ensure_channel(channel).await?;
+        let mut conn = self.pool.acquire().await?;
+        if let Some(position) = stored_position(&mut conn, channel).await? {
+            return Ok(position);
+        }
+        drop(conn);
+        {
+            let _writer = self.writer().await;
+            let mut conn = self.pool.acquire().await?;
+            create_channel(&mut conn, &channel.to_string()).await?;
+        }
         let mut conn = self.pool.acquire().await?;
         Ok(position_in(&mut conn, channel).await?)
     }
 
     /// Makes sure the channel's log exists, so a snapshot can name a position in it.
     pub(super) async fn ensure_channel(&self, channel: Channel) -> AppResult<()> {
-        let name = channel.to_string();
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT last_seq FROM channels WHERE name = $1")
-                .bind(&name)
-                .fetch_optional(&self.pool)
-                .await?;
-        if found.is_none() {
-            let _writer = self.writer().await;
-            let mut conn = self.pool.acquire().await?;
-            create_channel(&mut conn, &name).await?;
-        }
-        Ok(())
+        self.channel_position(channel).await.map(drop)
     }
 
     /// Events on the channel after `after_seq`, oldest first, at most `limit`.
@@ -129,12 +128,21 @@ pub(super) async fn position_in(
     conn: &mut AnyConnection,
     channel: Channel,
 ) -> sqlx::Result<StreamPosition> {
-    let (epoch, seq): (String, i64) =
+    stored_position(conn, channel)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+async fn stored_position(
+    conn: &mut AnyConnection,
+    channel: Channel,
+) -> sqlx::Result<Option<StreamPosition>> {
+    let found: Option<(String, i64)> =
         sqlx::query_as("SELECT epoch, last_seq FROM channels WHERE name = $1")
             .bind(channel.to_string())
-            .fetch_one(conn)
+            .fetch_optional(conn)
             .await?;
-    Ok(StreamPosition { epoch, seq })
+    Ok(found.map(|(epoch, seq)| StreamPosition { epoch, seq }))
 }
 
 /// Creates the channel's log (empty, with a fresh epoch) unless it exists.
