@@ -38,7 +38,8 @@ async fn cookie_posts_from_other_sites_or_in_other_formats_are_refused() {
     let sibling = app.base.replace("127.0.0.1:", "127.0.0.1:1");
     let json = ("content-type", "application/json");
 
-    let attempts: Vec<(&str, Vec<(&str, &str)>, StatusCode)> = vec![
+    type Attempt<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode);
+    let attempts: Vec<Attempt> = vec![
         // The `no-cors` fetch of the review: text/plain, from the site's own origin even.
         (
             "text/plain",
