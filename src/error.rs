@@ -16,6 +16,8 @@ pub enum ErrorKind {
     Conflict,
     TooManyRequests,
     PayloadTooLarge,
+    /// The body is not in the format the endpoint reads (e.g. not JSON).
+    UnsupportedMediaType,
     /// The browser could not reach the server at all.
     Network,
     Internal,
@@ -31,6 +33,7 @@ impl ErrorKind {
             ErrorKind::Conflict => 409,
             ErrorKind::TooManyRequests => 429,
             ErrorKind::PayloadTooLarge => 413,
+            ErrorKind::UnsupportedMediaType => 415,
             ErrorKind::Network => 503,
             ErrorKind::Internal => 500,
         }

@@ -8,6 +8,7 @@ use crate::server::config::Config;
 use crate::server::rate_limit::RateLimits;
 use crate::server::store::{Backend, Store};
 use crate::server::{hub, metrics, now_ms, pg_fanout, seed, updates, ws, AppState};
+use crate::server::{request_guard, security_headers};
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
@@ -64,13 +65,20 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            security_headers::provide_nonce();
+        }
     };
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
         .route(crate::protocol::WS_PATH, get(ws::upgrade))
         .route(crate::protocol::UPDATES_PATH, get(updates::updates))
+        .route(
+            request_guard::LOGIN_FORM_PATH,
+            axum::routing::post(crate::api::login_form::sign_in_with_form),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -82,10 +90,19 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             state.config.max_body_bytes,
         ))
-        // Outermost, so a declared oversize body gets the readable answer first.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_guard::refuse_foreign_requests,
+        ))
+        // Before the rest, so a declared oversize body gets the readable answer first.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limit_body,
+        ))
+        // Outermost: every answer, refusals included, carries the security headers.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers::add_security_headers,
         ))
         .with_state(state)
 }

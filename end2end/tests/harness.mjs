@@ -132,7 +132,8 @@ export async function apiToken(base, username, password) {
   const res = await fetch(`${base}/api/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
+    // A script, not a page: it asks for the token (browsers get only the HttpOnly cookie).
+    body: JSON.stringify({ username, password, bearer: true }),
   });
   if (!res.ok) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
   return (await res.json()).token;

@@ -155,7 +155,11 @@ test('a tab whose sign-in ended stops polling and says so', async () => {
   const { context, page } = await teacherDashboard(session.id, { block: true });
   await page.locator('[data-testid=connection-status][data-state=polling]').waitFor({ timeout: 15_000 });
   // Signed out elsewhere (the same browser's cookie): the next poll is refused with 401.
-  const out = await page.request.post(`${env.server.base}/api/logout`, { data: {} });
+  // Like another tab of the site: with the site's Origin (state changes need it).
+  const out = await page.request.post(`${env.server.base}/api/logout`, {
+    data: {},
+    headers: { origin: env.server.base },
+  });
   assert.equal(out.status(), 200);
   await page.getByTestId('connection-panel').getByText('You are signed out').waitFor({ timeout: 10_000 });
   let polls = 0;

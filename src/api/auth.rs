@@ -7,16 +7,22 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoginResponse {
     pub user: CurrentUser,
-    /// The session token: also set as an HttpOnly cookie; non-browser clients send it as
-    /// `Authorization: Bearer <token>`.
-    pub token: String,
+    /// The session token, only when the login asked for it (`"bearer": true`): non-browser
+    /// clients send it as `Authorization: Bearer <token>`. Browsers use the HttpOnly cookie,
+    /// which page scripts cannot read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     /// Where this user's start page is.
     pub home: String,
 }
 
-/// Signs in with username and password.
+/// Signs in with username and password. `bearer: true` also returns the token in the answer.
 #[server(endpoint = "login", input = Json)]
-pub async fn login(username: String, password: String) -> Result<LoginResponse, AppError> {
+pub async fn login(
+    username: String,
+    password: String,
+    #[server(default)] bearer: bool,
+) -> Result<LoginResponse, AppError> {
     use crate::domain::{Role, Username};
     use crate::server::auth::*;
     use crate::server::crypto::{random_token, token_hash};
@@ -66,7 +72,7 @@ pub async fn login(username: String, password: String) -> Result<LoginResponse, 
             display_name: credentials.display_name,
             role,
         },
-        token,
+        token: bearer.then_some(token),
         home: role.home_path().to_string(),
     })
 }
@@ -79,7 +85,10 @@ pub async fn logout() -> Result<(), AppError> {
     use crate::server::state;
 
     let state = state();
-    if let Some(token) = request_headers().as_ref().and_then(token_from_headers) {
+    if let Some(token) = request_headers()
+        .as_ref()
+        .and_then(|headers| token_from_headers(headers, state.config.secure_cookies))
+    {
         state.store.delete_auth_session(&token_hash(&token)).await?;
     }
     set_cookie(&expired_session_cookie(state.config.secure_cookies));

@@ -3,5 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod login_form;
 pub mod student;
 pub mod teacher;

@@ -148,9 +148,9 @@ fn SessionRow(session: LiveSession) -> impl IntoView {
             <td>{move || counts.get().not_marked}</td>
             <td class="rate-cell">
                 <strong>{move || counts.get().rate_label()}</strong>
-                <span class="mini-bar">
-                    <span class="mini-fill" style=move || format!("width: {:.0}%", rate())></span>
-                </span>
+                <svg class="mini-bar" viewBox="0 0 100 1" preserveAspectRatio="none" aria-hidden="true">
+                    <rect class="mini-fill" width=move || format!("{:.0}", rate()) height="1"></rect>
+                </svg>
             </td>
         </tr>
     }

@@ -1,41 +1,55 @@
 use crate::api::auth::login;
 use crate::components::error_notice::ErrorNotice;
+use crate::domain::redirect::safe_next_path;
+use crate::error::{AppError, ErrorKind};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+/// The sign-in page. Before the WebAssembly has loaded it is a plain form that posts to
+/// `POST /login` (the server redirects back here with `?error=<kind>` on failure); once
+/// hydrated, the same form calls the `login` server function instead.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
-    // Only same-site paths: "//evil.example" would leave the site.
-    let next = move || {
+    let next = move || query.read().get("next").unwrap_or_default();
+    let form_error = move || {
         query
             .read()
-            .get("next")
-            .filter(|path| path.starts_with('/') && !path.starts_with("//"))
+            .get("error")
+            .map(|kind| form_sign_in_error(&kind))
     };
     let (username, set_username) = signal(String::new());
     let (password, set_password) = signal(String::new());
     let sign_in = Action::new(|(username, password): &(String, String)| {
-        login(username.clone(), password.clone())
+        login(username.clone(), password.clone(), false)
     });
     Effect::new(move |_| {
         if let Some(Ok(response)) = sign_in.value().get() {
-            let target = next().unwrap_or(response.home);
+            // Only a path on this site: `next` comes from the address bar.
+            let target = safe_next_path(&next()).unwrap_or(response.home);
             // A full load, so every server-rendered part sees the new session cookie.
             let _ = window().location().set_href(&target);
         }
     });
+    let error = move || match sign_in.value().get() {
+        Some(Err(error)) => Some(error),
+        Some(Ok(_)) => None,
+        None => form_error(),
+    };
     view! {
         <div class="card narrow">
             <h1>"Sign in"</h1>
             <p class="muted">"Teachers, students and admins all sign in here."</p>
             <form
                 class="stack"
+                method="post"
+                action="/login"
                 on:submit=move |ev| {
                     ev.prevent_default();
                     sign_in.dispatch((username.get_untracked(), password.get_untracked()));
                 }
             >
+                <input type="hidden" name="next" value=next/>
                 <label>
                     "Username"
                     <input
@@ -62,9 +76,25 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </form>
-            {move || {
-                sign_in.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error/> })
-            }}
+            {move || error().map(|error| view! { <ErrorNotice error/> })}
         </div>
     }
+}
+
+/// The sentence for a failed form sign-in, from the `error` kind in the address. Only known
+/// kinds map to text, so a crafted link cannot put words of its own on this page.
+fn form_sign_in_error(kind: &str) -> AppError {
+    let (kind, message) = match kind {
+        "unauthenticated" => (ErrorKind::Unauthenticated, "Wrong username or password."),
+        "too_many_requests" => (
+            ErrorKind::TooManyRequests,
+            "Too many sign-in attempts. Please wait a minute, then try again.",
+        ),
+        "bad_request" => (ErrorKind::BadRequest, "Enter your username and password."),
+        _ => (
+            ErrorKind::Internal,
+            "Signing in did not work. Please try again.",
+        ),
+    };
+    AppError::new(kind, message)
 }

@@ -11,6 +11,19 @@ use argon2::Argon2;
 use axum::http::{header, HeaderMap};
 
 pub const SESSION_COOKIE: &str = "rollcall_session";
+/// The name over https: the `__Host-` prefix makes the browser refuse this cookie unless it is
+/// `Secure`, for the whole host (`Path=/`) and set by this host itself, so a sibling subdomain
+/// cannot plant ("toss") a session cookie of its own.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-rollcall_session";
+
+/// The session cookie's name for this configuration.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// argon2id with the crate's defaults (19 MiB, 2 passes), the OWASP baseline.
 pub fn hash_password(password: &str) -> String {
@@ -38,8 +51,14 @@ pub fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password that nobody has"))
 }
 
-/// The session token from `Authorization: Bearer …` or the session cookie.
-pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+/// The session token from `Authorization: Bearer …` or the session cookie (named for this
+/// configuration: over https only the `__Host-` cookie counts).
+pub fn token_from_headers(headers: &HeaderMap, secure: bool) -> Option<String> {
+    bearer_token(headers).or_else(|| session_cookie_value(headers, secure))
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
     if let Some(value) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -48,19 +67,26 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
             return Some(token.trim().to_string());
         }
     }
+    None
+}
+
+/// The session cookie's value, if the request carries one.
+pub fn session_cookie_value(headers: &HeaderMap, secure: bool) -> Option<String> {
+    let name = session_cookie_name(secure);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(cookie, _)| *cookie == name)
         .map(|(_, value)| value.to_string())
 }
 
 /// The signed-in user for these request headers, or 401.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<CurrentUser> {
-    let token = token_from_headers(headers).ok_or_else(AppError::unauthenticated)?;
+    let token = token_from_headers(headers, state.config.secure_cookies)
+        .ok_or_else(AppError::unauthenticated)?;
     state
         .store
         .user_by_token_hash(&token_hash(&token), super::now_ms())
@@ -70,7 +96,8 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Cu
 
 pub fn session_cookie(token: &str, max_age_seconds: i64, secure: bool) -> String {
     format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{}",
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{}",
+        session_cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
 }
@@ -170,9 +197,38 @@ mod tests {
             header::COOKIE,
             "a=b; rollcall_session=abc123; c=d".parse().unwrap(),
         );
-        assert_eq!(token_from_headers(&headers).as_deref(), Some("abc123"));
+        assert_eq!(
+            token_from_headers(&headers, false).as_deref(),
+            Some("abc123")
+        );
         headers.insert(header::AUTHORIZATION, "Bearer xyz".parse().unwrap());
-        assert_eq!(token_from_headers(&headers).as_deref(), Some("xyz"));
-        assert_eq!(token_from_headers(&HeaderMap::new()), None);
+        assert_eq!(token_from_headers(&headers, false).as_deref(), Some("xyz"));
+        assert_eq!(token_from_headers(&HeaderMap::new(), false), None);
+    }
+
+    #[test]
+    fn over_https_only_the_host_prefixed_cookie_counts() {
+        let cookie = session_cookie("abc123", 60, true);
+        assert!(
+            cookie.starts_with("__Host-rollcall_session=abc123; Path=/;")
+                && cookie.contains("; Secure"),
+            "{cookie}"
+        );
+        assert!(!cookie.contains("Domain"), "{cookie}");
+        let with = |cookies: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::COOKIE, cookies.parse().unwrap());
+            headers
+        };
+        // A plain-named cookie (one a sibling subdomain could plant) is not a session over https.
+        let tossed = with("rollcall_session=planted");
+        assert_eq!(token_from_headers(&tossed, true), None);
+        assert_eq!(
+            token_from_headers(&tossed, false).as_deref(),
+            Some("planted")
+        );
+        let both = with("rollcall_session=planted; __Host-rollcall_session=real");
+        assert_eq!(token_from_headers(&both, true).as_deref(), Some("real"));
+        assert!(session_cookie("x", 60, false).starts_with("rollcall_session=x;"));
     }
 }

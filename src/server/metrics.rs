@@ -1,6 +1,6 @@
 //! Prometheus metrics for the live layer, served as text at `GET /metrics`.
 
-use super::auth::{authenticate, token_from_headers};
+use super::auth::{authenticate, bearer_token};
 use super::AppState;
 use crate::domain::Role;
 use crate::error::AppError;
@@ -106,7 +106,7 @@ impl Metrics {
 /// `GET /metrics`: Prometheus text; for admins, or with
 /// `Authorization: Bearer $ROLLCALL_METRICS_TOKEN`.
 pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let token_ok = match (&state.config.metrics_token, token_from_headers(&headers)) {
+    let token_ok = match (&state.config.metrics_token, bearer_token(&headers)) {
         (Some(expected), Some(given)) => same_secret(given.as_bytes(), expected.as_bytes()),
         _ => false,
     };

@@ -9,6 +9,8 @@ pub mod hub;
 pub mod metrics;
 pub mod pg_fanout;
 pub mod rate_limit;
+pub mod request_guard;
+pub mod security_headers;
 pub mod seed;
 pub mod store;
 pub mod updates;

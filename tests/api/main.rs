@@ -4,6 +4,8 @@ mod helpers;
 
 mod authorization;
 mod check_in;
+mod cross_site;
+mod headers;
 mod input;
 mod live;
 mod live_limits;

@@ -77,9 +77,11 @@ async fn sign_in_cookie_bearer_and_sign_out() {
     assert_eq!(body["user"]["role"], "teacher");
     assert_eq!(body["home"], "/teacher");
     assert_eq!(anon.ok("me", json!({})).await["username"], "rivera");
+    // Page scripts never see the token unless the client asks for it.
+    assert_eq!(body.get("token"), None, "{body}");
 
-    // Bearer form of the same session, for non-browser clients.
-    let token = body["token"].as_str().unwrap();
+    // Bearer form, for non-browser clients.
+    let token = &app.token("rivera", "teacher-demo").await;
     let http = reqwest::Client::new();
     let me = http
         .post(format!("{}/api/me", app.base))
@@ -101,9 +103,17 @@ async fn sign_in_cookie_bearer_and_sign_out() {
         .unwrap();
     assert_eq!(classes.status(), StatusCode::OK);
 
-    // Signing out ends the session for both forms.
+    // Signing out ends the session, by cookie or by bearer token.
     anon.ok("logout", json!({})).await;
     assert_eq!(anon.ok("me", json!({})).await, serde_json::Value::Null);
+    let logout = http
+        .post(format!("{}/api/logout", app.base))
+        .bearer_auth(token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::OK);
     let after = http
         .post(format!("{}/api/my_classes", app.base))
         .bearer_auth(token)

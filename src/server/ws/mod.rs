@@ -109,16 +109,8 @@ fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    if origin == state.config.public_url {
-        return true;
-    }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    match (origin.split_once("://"), host) {
-        (Some((scheme, origin_host)), Some(host)) => {
-            matches!(scheme, "http" | "https") && origin_host == host
-        }
-        _ => false,
-    }
+    super::request_guard::is_site_origin(&state.config.public_url, origin, host)
 }
 
 /// One connection's life, from welcome to close frame; leaves the hub clean behind it.

@@ -97,10 +97,15 @@ pub async fn spawn_on(config: Config, dir: tempfile::TempDir) -> TestApp {
 }
 
 impl TestApp {
+    /// A browser-like client: keeps cookies and, like a browser on one of the site's pages,
+    /// sends the site's `Origin` with every request.
     pub fn anonymous(&self) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ORIGIN, self.base.parse().unwrap());
         Client {
             http: reqwest::Client::builder()
                 .cookie_store(true)
+                .default_headers(headers)
                 .build()
                 .unwrap(),
             base: self.base.clone(),
@@ -138,13 +143,13 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// Logs in and returns the bearer token.
+    /// Logs in as a non-browser client and returns the bearer token.
     pub async fn token(&self, username: &str, password: &str) -> String {
         let (status, body) = self
             .anonymous()
             .call(
                 "login",
-                json!({ "username": username, "password": password }),
+                json!({ "username": username, "password": password, "bearer": true }),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
