@@ -16,6 +16,8 @@ pub enum ErrorKind {
     Conflict,
     TooManyRequests,
     PayloadTooLarge,
+    /// The server is at capacity for this kind of work right now; try again shortly.
+    Busy,
     /// The browser could not reach the server at all.
     Network,
     Internal,
@@ -31,6 +33,7 @@ impl ErrorKind {
             ErrorKind::Conflict => 409,
             ErrorKind::TooManyRequests => 429,
             ErrorKind::PayloadTooLarge => 413,
+            ErrorKind::Busy => 503,
             ErrorKind::Network => 503,
             ErrorKind::Internal => 500,
         }

@@ -1,6 +1,7 @@
 //! Passwords, session tokens and "who is asking": shared by server functions, the WebSocket
 //! upgrade and plain HTTP handlers.
 
+use super::client_ip::client_ip;
 use super::crypto::token_hash;
 use super::AppState;
 use crate::domain::CurrentUser;
@@ -9,6 +10,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::http::{header, HeaderMap};
+use std::net::IpAddr;
 
 pub const SESSION_COOKIE: &str = "rollcall_session";
 
@@ -29,6 +31,26 @@ pub fn verify_password(password: &str, stored_hash: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
+}
+
+/// [`verify_password`] through the process-wide hash gate (one hash per core at a time, a
+/// bounded queue, then 503 "busy" with `Retry-After`). Every request path that verifies a
+/// password should use this.
+pub async fn verify_password_gated(password: String, stored_hash: String) -> AppResult<bool> {
+    gated(move || verify_password(&password, &stored_hash)).await
+}
+
+/// [`hash_password`] through the hash gate, like [`verify_password_gated`].
+pub async fn hash_password_gated(password: String) -> AppResult<String> {
+    gated(move || hash_password(&password)).await
+}
+
+async fn gated<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    let result = super::password_gate::gate().run(job).await;
+    if matches!(&result, Err(e) if e.kind == crate::error::ErrorKind::Busy) {
+        set_retry_after(super::password_gate::BUSY_RETRY_AFTER_SECONDS);
+    }
+    result
 }
 
 /// A hash to verify against when the username does not exist, so a wrong username takes as
@@ -80,15 +102,15 @@ pub fn expired_session_cookie(secure: bool) -> String {
 }
 
 /// A short description of the client for the audit trail.
-pub fn device_label(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Option<String> {
+pub fn device_label(headers: &HeaderMap, client: Option<IpAddr>) -> Option<String> {
     let agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|agent| agent.chars().take(160).collect::<String>());
-    match (agent, peer) {
-        (Some(agent), Some(peer)) => Some(format!("{} · {agent}", peer.ip())),
+    match (agent, client) {
+        (Some(agent), Some(client)) => Some(format!("{client} · {agent}")),
         (Some(agent), None) => Some(agent),
-        (None, Some(peer)) => Some(peer.ip().to_string()),
+        (None, Some(client)) => Some(client.to_string()),
         (None, None) => None,
     }
 }
@@ -100,26 +122,34 @@ pub fn request_headers() -> Option<HeaderMap> {
     leptos::prelude::use_context::<axum::http::request::Parts>().map(|parts| parts.headers)
 }
 
-/// The client's address as the server saw it (no proxy headers are trusted).
-pub fn client_address() -> String {
-    leptos::prelude::use_context::<axum::http::request::Parts>()
-        .and_then(|parts| {
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
+/// The client's address: the TCP peer, or the address a trusted proxy forwarded
+/// (`ROLLCALL_TRUSTED_PROXIES`; see `client_ip`).
+pub fn client_address() -> Option<IpAddr> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
+        .0
+        .ip();
+    Some(client_ip(
+        peer,
+        &parts.headers,
+        &super::state().config.trusted_proxies,
+    ))
 }
 
 /// A description of the calling device for the audit trail.
 pub fn calling_device() -> Option<String> {
-    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
-    let peer = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0);
-    device_label(&parts.headers, peer)
+    let headers = request_headers()?;
+    device_label(&headers, client_address())
+}
+
+/// Tells the client when to try again (`Retry-After`, in seconds) on this server function's
+/// response.
+pub fn set_retry_after(seconds: u64) {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(header::RETRY_AFTER, seconds.into());
+    }
 }
 
 pub fn set_cookie(cookie: &str) {

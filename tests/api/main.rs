@@ -7,6 +7,8 @@ mod check_in;
 mod input;
 mod live;
 mod live_limits;
+mod privacy;
 mod races;
 mod scale_out;
 mod sign_in;
+mod sign_in_throttle;
