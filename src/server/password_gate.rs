@@ -1,7 +1,7 @@
 //! Password hashing without exhausting the machine. argon2id takes ~19 MiB and a core for each
-//! hash; a sign-in rush must not start hundreds at once. At most one hash per core runs, a
-//! bounded number of callers wait their turn, and past that the answer is an immediate
-//! "busy, try again in a few seconds" (503 with `Retry-After`) instead of a growing pile.
+//! hash; a sign-in rush must not start hundreds at once. One thread per core hashes, a bounded
+//! number of callers wait their turn, and past that the answer is an immediate "busy, try again
+//! in a few seconds" (503 with `Retry-After`) instead of a growing pile.
 
 use crate::error::{AppError, AppResult, ErrorKind};
 use std::sync::{Arc, OnceLock};
@@ -17,20 +17,44 @@ const WAITING_PER_CORE: usize = 32;
 pub struct HashGate {
     /// Running plus waiting: a caller who cannot get one of these is turned away.
     admitted: Arc<Semaphore>,
-    /// One per hash running on a blocking thread.
-    running: Arc<Semaphore>,
+    /// Jobs for the hashing threads, taken in arrival order.
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
 impl HashGate {
-    pub fn new(running: usize, waiting: usize) -> HashGate {
-        let running = running.max(1);
+    /// `threads` hashing threads and room for `waiting` more callers. The threads are the
+    /// gate's own, not tokio's blocking pool: each thread that ever hashed keeps its ~19 MiB in
+    /// its malloc arena, so a pool of hundreds of threads would keep hundreds of those.
+    pub fn new(threads: usize, waiting: usize) -> HashGate {
+        let threads = threads.max(1);
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..threads {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("password-hash-{n}"))
+                .spawn(move || loop {
+                    let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    match job {
+                        // A job that panics loses its answer (the caller sees an internal
+                        // error) but not the thread.
+                        Ok(job) => {
+                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                        }
+                        Err(_) => return, // the gate is gone
+                    }
+                })
+                .expect("cannot start a password hashing thread");
+        }
         HashGate {
-            admitted: Arc::new(Semaphore::new(running + waiting)),
-            running: Arc::new(Semaphore::new(running)),
+            admitted: Arc::new(Semaphore::new(threads + waiting)),
+            jobs,
         }
     }
 
-    /// Runs `job` on a blocking thread when a core is free; busy if too many are waiting.
+    /// Runs `job` on a hashing thread when one is free; busy if too many are waiting.
     pub async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
@@ -40,21 +64,15 @@ impl HashGate {
             .clone()
             .try_acquire_owned()
             .map_err(|_| busy())?;
-        let running = self
-            .running
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| AppError::internal())?;
-        // The permits travel with the job: if the caller goes away mid-hash, the hash still
-        // holds its core until it finishes.
-        tokio::task::spawn_blocking(move || {
-            let result = job();
-            drop((running, admitted));
-            result
-        })
-        .await
-        .map_err(|_| AppError::internal())
+        let (done, result) = tokio::sync::oneshot::channel();
+        // The permit travels with the job: if the caller goes away, the job still counts until
+        // it has finished.
+        let job: Job = Box::new(move || {
+            let _ = done.send(job());
+            drop(admitted);
+        });
+        self.jobs.send(job).map_err(|_| AppError::internal())?;
+        result.await.map_err(|_| AppError::internal())
     }
 }
 
