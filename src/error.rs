@@ -18,6 +18,8 @@ pub enum ErrorKind {
     PayloadTooLarge,
     /// The body is not in the format the endpoint reads (e.g. not JSON).
     UnsupportedMediaType,
+    /// The server is at capacity for this kind of work right now; try again shortly.
+    Busy,
     /// The browser could not reach the server at all.
     Network,
     Internal,
@@ -34,6 +36,7 @@ impl ErrorKind {
             ErrorKind::TooManyRequests => 429,
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::UnsupportedMediaType => 415,
+            ErrorKind::Busy => 503,
             ErrorKind::Network => 503,
             ErrorKind::Internal => 500,
         }

@@ -127,6 +127,35 @@ impl EventBody {
         }
     }
 
+    /// What `channel` is told of this event. A student's own channel never carries the
+    /// device (IP address and browser) an event came from, nor who marked them unless it was
+    /// themselves: those are for the staff on the session and school channels.
+    pub fn for_channel(&self, channel: Channel) -> EventBody {
+        match (self, channel) {
+            (
+                EventBody::AttendanceChanged {
+                    student_id,
+                    by_user_id,
+                    ..
+                },
+                Channel::User(_),
+            ) => {
+                let mut reduced = self.clone();
+                if let EventBody::AttendanceChanged {
+                    device,
+                    by_user_id: by,
+                    ..
+                } = &mut reduced
+                {
+                    *device = None;
+                    *by = by_user_id.filter(|by| by == student_id);
+                }
+                reduced
+            }
+            _ => self.clone(),
+        }
+    }
+
     /// The event for a student's new mark (by check-in, teacher or automatically).
     pub fn attendance_changed(
         session_id: SessionId,
@@ -306,6 +335,46 @@ mod tests {
         assert_eq!(json["channel"], "session:1");
         assert_eq!(json["body"]["type"], "session_closed");
         assert_eq!(serde_json::from_value::<Event>(json).unwrap(), event);
+    }
+
+    #[test]
+    fn a_students_own_channel_hears_no_staff_device_or_id() {
+        let by_teacher = |by_user_id| EventBody::AttendanceChanged {
+            session_id: 1,
+            student_id: 7,
+            student_name: "Ann".into(),
+            status: AttendanceStatus::Excused,
+            previous: None,
+            source: MarkSource::Teacher,
+            version: 2,
+            by_user_id: Some(by_user_id),
+            device: Some("192.0.2.1 · Firefox".into()),
+        };
+        let body = by_teacher(3);
+        for channel in body.channels() {
+            let told = body.for_channel(channel);
+            let EventBody::AttendanceChanged {
+                device, by_user_id, ..
+            } = &told
+            else {
+                unreachable!()
+            };
+            if channel == Channel::User(7) {
+                assert_eq!((device, by_user_id), (&None, &None));
+            } else {
+                assert_eq!(told, body);
+            }
+        }
+        // Their own check-in still says it was theirs (but not from where).
+        let own = by_teacher(7).for_channel(Channel::User(7));
+        assert!(matches!(
+            own,
+            EventBody::AttendanceChanged {
+                by_user_id: Some(7),
+                device: None,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub async fn build_state(
     let state = AppState {
         store,
         limits: Arc::new(RateLimits::new(
-            config.login_attempts_per_minute,
+            config.login_policy(),
             config.check_in_attempts_per_minute,
         )),
         config: Arc::new(config),
@@ -135,6 +135,23 @@ async fn limit_body(State(state): State<AppState>, request: Request, next: Next)
     next.run(request).await
 }
 
+/// Every hour, erases the devices (IP address, browser) kept with events older than the
+/// retention period.
+fn erase_old_devices(store: Arc<Store>, retention_days: u32) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let before_ms = now_ms() - i64::from(retention_days) * 86_400_000;
+            match store.erase_device_details(before_ms).await {
+                Ok(0) => {}
+                Ok(events) => tracing::info!(events, "erased devices past the retention period"),
+                Err(error) => tracing::warn!(%error, "could not erase old devices"),
+            }
+        }
+    })
+}
+
 /// A server listening in the background; `shutdown()` stops it gracefully.
 pub struct RunningServer {
     pub addr: SocketAddr,
@@ -189,6 +206,10 @@ pub async fn start(config: Config, leptos_options: LeptosOptions) -> Result<Runn
             limits.forget_idle();
         }
     }));
+    background.push(erase_old_devices(
+        state.store.clone(),
+        state.config.device_retention_days,
+    ));
 
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

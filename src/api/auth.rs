@@ -25,33 +25,42 @@ pub async fn login(
 ) -> Result<LoginResponse, AppError> {
     use crate::domain::{Role, Username};
     use crate::server::auth::*;
+    use crate::server::client_ip::address_group;
     use crate::server::crypto::{random_token, token_hash};
+    use crate::server::login_throttle::{wait_seconds, Outcome};
     use crate::server::{now_ms, state};
 
     let state = state();
-    state.limits.login(&client_address())?;
     let username = Username::parse(&username).map_err(AppError::bad_request)?;
     if password.is_empty() || password.len() > 1024 {
         return Err(AppError::bad_request("Enter your password."));
     }
+    // Throttled before the slow password check, so a refused guess costs nothing. Unknown
+    // usernames are throttled under their own name like real ones.
+    let address = client_address().map_or_else(|| "unknown".into(), address_group);
+    let attempt = state
+        .limits
+        .login()
+        .attempt(username.as_str(), &address)
+        .map_err(|refusal| {
+            set_retry_after(wait_seconds(refusal.wait()));
+            AppError::too_many_requests(refusal.message())
+        })?;
     let credentials = state.store.credentials(&username).await?;
     let stored_hash = credentials
         .as_ref()
         .map(|c| c.password_hash.as_str())
-        .unwrap_or(decoy_hash());
-    let password_ok = {
-        let (password, hash) = (password.clone(), stored_hash.to_string());
-        // argon2 is deliberately slow: keep it off the async worker threads.
-        tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .map_err(|_| AppError::internal())?
-    };
+        .unwrap_or(decoy_hash())
+        .to_string();
+    let password_ok = verify_password_gated(password, stored_hash).await?;
     let Some(credentials) = credentials.filter(|_| password_ok) else {
+        attempt.finish(Outcome::Failed);
         return Err(AppError::new(
             crate::error::ErrorKind::Unauthenticated,
             "Wrong username or password.",
         ));
     };
+    attempt.finish(Outcome::Succeeded);
     let role = Role::parse(&credentials.role).ok_or_else(AppError::internal)?;
     let token = random_token(32);
     let now = now_ms();

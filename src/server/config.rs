@@ -1,5 +1,6 @@
 //! Run-time settings, all from environment variables with working defaults (see README).
 
+use super::client_ip::TrustedProxies;
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone)]
@@ -14,7 +15,16 @@ pub struct Config {
     pub utc_offset_minutes: i32,
     /// Seed a demo school into an empty database.
     pub seed_demo: bool,
-    pub login_attempts_per_minute: u32,
+    /// Failed sign-ins an account may have before each further one makes it wait (1 s, 2 s,
+    /// 4 s … up to `login_max_backoff_seconds`).
+    pub login_free_failures: u32,
+    pub login_max_backoff_seconds: u64,
+    /// Failed sign-ins one client address (IPv6: one /64) may have per minute.
+    pub login_failures_per_address_per_minute: u32,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client.
+    pub trusted_proxies: TrustedProxies,
+    /// Days the audit trail keeps devices (IP address and browser) before erasing them.
+    pub device_retention_days: u32,
     pub check_in_attempts_per_minute: u32,
     /// How long a sign-in lasts.
     pub sign_in_hours: i64,
@@ -42,7 +52,11 @@ impl Config {
             public_url: format!("http://{addr}"),
             utc_offset_minutes: 0,
             seed_demo: true,
-            login_attempts_per_minute: 10,
+            login_free_failures: 5,
+            login_max_backoff_seconds: 900,
+            login_failures_per_address_per_minute: 100,
+            trusted_proxies: TrustedProxies::default(),
+            device_retention_days: 90,
             check_in_attempts_per_minute: 20,
             sign_in_hours: 12,
             secure_cookies: false,
@@ -75,10 +89,31 @@ impl Config {
         c.secure_cookies = var_parsed(&var, "ROLLCALL_SECURE_COOKIES", secure_default)?;
         c.utc_offset_minutes = var_parsed(&var, "ROLLCALL_UTC_OFFSET_MINUTES", 0)?;
         c.seed_demo = var_parsed(&var, "ROLLCALL_SEED_DEMO", c.seed_demo)?;
-        c.login_attempts_per_minute = var_parsed(
+        c.login_free_failures =
+            var_parsed(&var, "ROLLCALL_LOGIN_FREE_FAILURES", c.login_free_failures)?;
+        c.login_max_backoff_seconds = var_parsed(
             &var,
-            "ROLLCALL_LOGIN_PER_MINUTE",
-            c.login_attempts_per_minute,
+            "ROLLCALL_LOGIN_MAX_BACKOFF_SECONDS",
+            c.login_max_backoff_seconds,
+        )?;
+        // ROLLCALL_LOGIN_PER_MINUTE is the old name (it counted every attempt, now only failures).
+        let per_address_name = if var("ROLLCALL_LOGIN_FAILURES_PER_MINUTE").is_some() {
+            "ROLLCALL_LOGIN_FAILURES_PER_MINUTE"
+        } else {
+            "ROLLCALL_LOGIN_PER_MINUTE"
+        };
+        c.login_failures_per_address_per_minute = var_parsed(
+            &var,
+            per_address_name,
+            c.login_failures_per_address_per_minute,
+        )?;
+        if let Some(list) = var("ROLLCALL_TRUSTED_PROXIES") {
+            c.trusted_proxies = TrustedProxies::parse(&list)?;
+        }
+        c.device_retention_days = var_parsed(
+            &var,
+            "ROLLCALL_DEVICE_RETENTION_DAYS",
+            c.device_retention_days,
         )?;
         c.check_in_attempts_per_minute = var_parsed(
             &var,
@@ -122,9 +157,27 @@ impl Config {
             "ROLLCALL_MAX_BODY_BYTES must be at least 1024.",
         )?;
         check(
-            self.login_attempts_per_minute >= 1 && self.check_in_attempts_per_minute >= 1,
-            "ROLLCALL_LOGIN_PER_MINUTE and ROLLCALL_CHECKIN_PER_MINUTE must be at least 1.",
+            self.login_failures_per_address_per_minute >= 1
+                && self.check_in_attempts_per_minute >= 1,
+            "ROLLCALL_LOGIN_FAILURES_PER_MINUTE and ROLLCALL_CHECKIN_PER_MINUTE must be at least 1.",
+        )?;
+        check(
+            (1..=86_400).contains(&self.login_max_backoff_seconds),
+            "ROLLCALL_LOGIN_MAX_BACKOFF_SECONDS must be between 1 and 86400.",
+        )?;
+        check(
+            (1..=36_500).contains(&self.device_retention_days),
+            "ROLLCALL_DEVICE_RETENTION_DAYS must be between 1 and 36500.",
         )
+    }
+
+    /// The sign-in throttle's rules.
+    pub fn login_policy(&self) -> super::login_throttle::LoginPolicy {
+        super::login_throttle::LoginPolicy {
+            free_failures: self.login_free_failures,
+            max_backoff: std::time::Duration::from_secs(self.login_max_backoff_seconds),
+            address_failures_per_minute: self.login_failures_per_address_per_minute,
+        }
     }
 }
 
@@ -180,5 +233,30 @@ mod tests {
         assert!(huge.contains("ROLLCALL_WS_HEARTBEAT_MS"), "{huge}");
         assert!(from(&[("ROLLCALL_UTC_OFFSET_MINUTES", "100000")]).is_err());
         assert!(from(&[("ROLLCALL_WS_QUEUE", "many")]).is_err());
+    }
+
+    #[test]
+    fn sign_in_limits_proxies_and_retention_are_read() {
+        let config = from(&[
+            ("ROLLCALL_LOGIN_PER_MINUTE", "7"),
+            ("ROLLCALL_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            ("ROLLCALL_DEVICE_RETENTION_DAYS", "30"),
+        ])
+        .unwrap();
+        assert_eq!(config.login_failures_per_address_per_minute, 7);
+        assert!(config.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert_eq!(config.device_retention_days, 30);
+        let newer = from(&[
+            ("ROLLCALL_LOGIN_PER_MINUTE", "7"),
+            ("ROLLCALL_LOGIN_FAILURES_PER_MINUTE", "300"),
+        ])
+        .unwrap();
+        assert_eq!(newer.login_failures_per_address_per_minute, 300);
+        let defaults = from(&[]).unwrap();
+        assert_eq!(defaults.trusted_proxies, TrustedProxies::default());
+        assert_eq!(defaults.device_retention_days, 90);
+        let bad = from(&[("ROLLCALL_TRUSTED_PROXIES", "gateway")]).unwrap_err();
+        assert!(bad.contains("ROLLCALL_TRUSTED_PROXIES"), "{bad}");
+        assert!(from(&[("ROLLCALL_DEVICE_RETENTION_DAYS", "0")]).is_err());
     }
 }

@@ -3,10 +3,13 @@
 
 pub mod auth;
 pub mod channels;
+pub mod client_ip;
 pub mod config;
 pub mod crypto;
 pub mod hub;
+pub mod login_throttle;
 pub mod metrics;
+pub mod password_gate;
 pub mod pg_fanout;
 pub mod rate_limit;
 pub mod request_guard;

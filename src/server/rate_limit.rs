@@ -1,50 +1,49 @@
-//! Per-client attempt limits (GCRA via the `governor` crate) for guessable things: passwords
-//! and join codes.
+//! Attempt limits for guessable things: passwords ([`LoginThrottle`]) and join codes (GCRA via
+//! the `governor` crate, per student).
 
+use super::login_throttle::{LoginPolicy, LoginThrottle};
 use crate::error::{AppError, AppResult};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 
 pub struct RateLimits {
-    login: DefaultKeyedRateLimiter<String>,
+    login: LoginThrottle,
     check_in: DefaultKeyedRateLimiter<String>,
 }
 
 impl RateLimits {
-    pub fn new(login_per_minute: u32, check_in_per_minute: u32) -> RateLimits {
+    pub fn new(login: LoginPolicy, check_in_per_minute: u32) -> RateLimits {
         let per_minute = |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).expect("max(1)"));
         RateLimits {
-            login: RateLimiter::keyed(per_minute(login_per_minute)),
+            login: LoginThrottle::new(login),
             check_in: RateLimiter::keyed(per_minute(check_in_per_minute)),
         }
     }
 
-    /// Sign-in attempts, keyed by client address.
-    pub fn login(&self, client: &str) -> AppResult<()> {
-        check(&self.login, client, "sign-in attempts")
+    /// Failed sign-ins, per account and per client address.
+    pub fn login(&self) -> &LoginThrottle {
+        &self.login
     }
 
     /// Check-in (join code) attempts, keyed by student.
     pub fn check_in(&self, student: &str) -> AppResult<()> {
-        check(&self.check_in, student, "check-in attempts")
+        self.check_in
+            .check_key(&student.to_string())
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                AppError::too_many_requests(format!(
+                    "Too many check-in attempts. Please wait {} seconds and try again.",
+                    wait.as_secs().max(1)
+                ))
+            })
     }
 
     /// Forgets clients that have been quiet long enough to be back at full allowance.
     pub fn forget_idle(&self) {
-        self.login.retain_recent();
+        self.login.forget_idle(std::time::Instant::now());
         self.check_in.retain_recent();
     }
-}
-
-fn check(limiter: &DefaultKeyedRateLimiter<String>, key: &str, what: &str) -> AppResult<()> {
-    limiter.check_key(&key.to_string()).map_err(|not_until| {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
-        AppError::too_many_requests(format!(
-            "Too many {what}. Please wait {} seconds and try again.",
-            wait.as_secs().max(1)
-        ))
-    })
 }
 
 #[cfg(test)]
@@ -52,17 +51,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_each_client_separately() {
-        let limits = RateLimits::new(3, 2);
-        for _ in 0..3 {
-            limits.login("10.0.0.1").unwrap();
-        }
-        let refused = limits.login("10.0.0.1").unwrap_err();
+    fn check_ins_are_limited_per_student() {
+        let limits = RateLimits::new(
+            LoginPolicy {
+                free_failures: 5,
+                max_backoff: std::time::Duration::from_secs(900),
+                address_failures_per_minute: 100,
+            },
+            2,
+        );
+        limits.check_in("7").unwrap();
+        limits.check_in("7").unwrap();
+        let refused = limits.check_in("7").unwrap_err();
         assert_eq!(refused.kind, crate::error::ErrorKind::TooManyRequests);
         assert!(refused.message.contains("wait"));
-        limits.login("10.0.0.2").unwrap();
-        limits.check_in("7").unwrap();
-        limits.check_in("7").unwrap();
-        assert!(limits.check_in("7").is_err());
+        limits.check_in("8").unwrap();
     }
 }

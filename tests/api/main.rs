@@ -9,6 +9,8 @@ mod headers;
 mod input;
 mod live;
 mod live_limits;
+mod privacy;
 mod races;
 mod scale_out;
 mod sign_in;
+mod sign_in_throttle;

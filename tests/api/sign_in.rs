@@ -127,7 +127,7 @@ async fn sign_in_cookie_bearer_and_sign_out() {
 #[tokio::test]
 async fn sign_in_and_join_code_attempts_are_rate_limited() {
     let app = spawn_app_with(|config| {
-        config.login_attempts_per_minute = 3;
+        config.login_failures_per_address_per_minute = 3;
         config.check_in_attempts_per_minute = 2;
     })
     .await;
@@ -152,12 +152,12 @@ async fn sign_in_and_join_code_attempts_are_rate_limited() {
         body["message"]
             .as_str()
             .unwrap()
-            .contains("Too many sign-in attempts"),
+            .contains("Too many failed sign-in attempts from your network"),
         "{body}"
     );
 
-    // Join-code guesses are limited per student (log in through the store's own path: the
-    // login limiter above is exhausted for this address, so use a bearer session made directly).
+    // Join-code guesses are limited per student (log in through the store's own path: this
+    // address has used up its failed sign-ins, so use a bearer session made directly).
     let store = &app.server.state.store;
     let student = rollcall::domain::Username::parse("student1").unwrap();
     let id = store.credentials(&student).await.unwrap().unwrap().id;

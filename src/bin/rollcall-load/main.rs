@@ -6,6 +6,7 @@
 //!   rollcall-load fanout   --url … --watchers 1000 --idle 9000 --rate 20 --seconds 30 [--target bare]
 //!   rollcall-load checkins --url … --rate 0 --seconds 20 --concurrency 64
 //!   rollcall-load storm    --url … --clients 10000 --server-bin target/release/rollcall
+//!   rollcall-load login-rush --url … --students 1000 --seconds 60 --concurrency 64 [--pid P]
 
 mod accounts;
 mod args;
@@ -13,6 +14,7 @@ mod checkins;
 mod client;
 mod fanout;
 mod hold;
+mod login_rush;
 mod seed;
 mod stats;
 mod storm;
@@ -31,8 +33,9 @@ async fn main() {
         "fanout" => fanout::fanout(&args).await,
         "checkins" => checkins::checkins(&args).await,
         "storm" => storm::storm(&args).await,
+        "login-rush" => login_rush::login_rush(&args).await,
         _ => {
-            eprintln!("usage: rollcall-load seed|hold|fanout|checkins|storm [--option value …] (see docs/benchmarks.md)");
+            eprintln!("usage: rollcall-load seed|hold|fanout|checkins|storm|login-rush [--option value …] (see docs/benchmarks.md)");
             std::process::exit(2);
         }
     };

@@ -27,10 +27,19 @@ pub fn latency_summary(mut samples: Vec<f64>) -> Value {
 
 /// Resident memory of process `pid` in MiB (one decimal), from `/proc/<pid>/status`.
 pub fn rss_mb(pid: Option<u32>) -> Option<f64> {
+    proc_status_mb(pid, "VmRSS:")
+}
+
+/// The most resident memory process `pid` has had since it started (VmHWM), in MiB.
+pub fn peak_rss_mb(pid: Option<u32>) -> Option<f64> {
+    proc_status_mb(pid, "VmHWM:")
+}
+
+fn proc_status_mb(pid: Option<u32>, field: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
     let kb: f64 = status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
+        .find(|l| l.starts_with(field))?
         .split_whitespace()
         .nth(1)?
         .parse()

@@ -88,8 +88,10 @@ pub(super) async fn append_event(
     at_ms: i64,
     body: EventBody,
 ) -> sqlx::Result<()> {
-    let text = serde_json::to_string(&body).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     for channel in body.channels() {
+        // Each channel gets what its listeners may see (see `EventBody::for_channel`).
+        let body = body.for_channel(channel);
+        let text = serde_json::to_string(&body).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         let name = channel.to_string();
         // The row update serialises concurrent writers per channel: seq has no gaps or repeats.
         let mut seq = next_seq(conn, &name).await?;
@@ -109,7 +111,7 @@ pub(super) async fn append_event(
             channel,
             seq,
             at_ms,
-            body: body.clone(),
+            body,
         });
     }
     Ok(())

@@ -9,12 +9,13 @@
 //! SQLite the single-writer mutex already serialises them.
 //!
 //! The methods live beside their area: `users`, `classes`, `sessions`, `attendance`, `events`,
-//! `reports`. Row types are private to `rows`; callers get domain and wire types.
+//! `reports`, `retention`. Row types are private to `rows`; callers get domain and wire types.
 
 mod attendance;
 mod classes;
 mod events;
 mod reports;
+mod retention;
 mod rows;
 mod sessions;
 mod users;

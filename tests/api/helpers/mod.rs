@@ -25,7 +25,7 @@ pub fn test_config(database_url: String) -> Config {
     let mut config = Config::defaults("127.0.0.1:0".parse().unwrap());
     config.database_url = database_url;
     config.public_url = "http://rollcall.test".into();
-    config.login_attempts_per_minute = 10_000;
+    config.login_failures_per_address_per_minute = 10_000;
     config.check_in_attempts_per_minute = 10_000;
     config
 }
