@@ -357,7 +357,7 @@ async fn killed_mid_check_in_rush_loses_nothing_and_records_nothing_twice() {
         store.close().await;
         events
     };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while seen.lock().unwrap().len() < logged.len() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
