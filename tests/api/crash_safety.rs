@@ -149,7 +149,11 @@ enum Outcome {
 
 /// Checks every student in, `IN_FLIGHT` at a time; `answered` counts the answers so far.
 async fn check_in_all(base: &str, school: &School, answered: Arc<AtomicUsize>) -> Vec<Outcome> {
-    let http = reqwest::Client::new();
+    // Bounded, so a server that hangs fails the test instead of stalling it.
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
     let tokens: Vec<String> = school.students.iter().map(|(_, t)| t.clone()).collect();
     let requests = tokens.into_iter().map(|token| {
         let (http, answered) = (http.clone(), answered.clone());
@@ -237,7 +241,9 @@ async fn killed_mid_check_in_rush_loses_nothing_and_records_nothing_twice() {
         let school = school.clone();
         tokio::spawn(async move { check_in_all(&base, &school, answered).await })
     };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while answered.load(Ordering::SeqCst) < KILL_AFTER_ANSWERS {
+        assert!(tokio::time::Instant::now() < deadline, "the rush stalled");
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     server.kill();
