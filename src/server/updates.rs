@@ -7,6 +7,7 @@ use super::hub::{ConnectionId, Delivery, Subscriber};
 use super::AppState;
 use crate::error::AppError;
 use crate::protocol::{Channel, StreamPosition, UpdatesResponse};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
@@ -25,9 +26,17 @@ pub struct UpdatesQuery {
 pub async fn updates(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<UpdatesQuery>,
+    query: Result<Query<UpdatesQuery>, QueryRejection>,
 ) -> Result<axum::Json<UpdatesResponse>, AppError> {
     let user = authenticate(&state, &headers).await?;
+    // A query that does not decode gets the same JSON error as everything else, not axum's text.
+    let Query(query) = query.map_err(|rejection| {
+        AppError::bad_request(format!(
+            "{}. Ask for ?channel=<channel>, optionally with since=<seq>&epoch=<epoch> and \
+             wait=<seconds>.",
+            rejection.body_text()
+        ))
+    })?;
     let channel = Channel::parse(&query.channel).map_err(AppError::bad_request)?;
     authorize_channel(&state, &user, channel).await?;
     let since = match (query.since, query.epoch) {

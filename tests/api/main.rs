@@ -1,10 +1,15 @@
 //! HTTP integration suite: the real server, a real SQLite file, real HTTP.
 
+#[path = "../support/generators.rs"]
+mod generators;
 mod helpers;
 
 mod authorization;
 mod check_in;
+mod crash_safety;
 mod cross_site;
+mod fuzz;
+mod fuzz_live;
 mod headers;
 mod input;
 mod live;

@@ -12,6 +12,7 @@ use super::AppState;
 use crate::domain::CurrentUser;
 use crate::error::AppError;
 use crate::protocol::{close_code, ServerMessage};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -78,7 +79,7 @@ async fn feed<S: Sink<Message> + Unpin>(sink: &mut S, message: Message) -> Resul
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     if !origin_allowed(&state, &headers) {
         return AppError::forbidden("This WebSocket connection comes from another site.")
@@ -87,6 +88,15 @@ pub async fn upgrade(
     let user = match authenticate(&state, &headers).await {
         Ok(user) => user,
         Err(error) => return error.into_response(),
+    };
+    let Ok(upgrade) = upgrade else {
+        // A plain request at the WebSocket address: the same JSON error as everything else.
+        return AppError::bad_request(format!(
+            "{} is for WebSocket connections; the same updates are at {} for plain requests.",
+            crate::protocol::WS_PATH,
+            crate::protocol::UPDATES_PATH
+        ))
+        .into_response();
     };
     upgrade
         // Hard cap well above the soft cap, so an oversize frame can be answered, not just cut.

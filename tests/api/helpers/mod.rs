@@ -10,8 +10,10 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 mod client;
+mod db;
 mod ws;
 pub use client::*;
+pub use db::*;
 pub use ws::*;
 
 pub struct TestApp {
