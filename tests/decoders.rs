@@ -205,7 +205,7 @@ proptest! {
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, HeaderValue::from_str(&cookie).unwrap());
         headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&authorization).unwrap());
-        let _ = token_from_headers(&headers);
+        let _ = token_from_headers(&headers, false);
     }
 
     #[test]
@@ -224,7 +224,7 @@ proptest! {
         let cookie = format!("{}{SESSION_COOKIE}={token}; {}", others(&before), others(&after));
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, HeaderValue::from_str(cookie.trim()).unwrap());
-        prop_assert_eq!(token_from_headers(&headers), Some(token));
+        prop_assert_eq!(token_from_headers(&headers, false), Some(token));
     }
 }
 
