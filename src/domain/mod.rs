@@ -3,6 +3,7 @@
 pub mod attendance;
 pub mod counts;
 pub mod join_code;
+pub mod password;
 pub mod session;
 pub mod time;
 pub mod user;

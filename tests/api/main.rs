@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod accounts;
 mod authorization;
 mod check_in;
 mod input;
@@ -10,3 +11,4 @@ mod live_limits;
 mod races;
 mod scale_out;
 mod sign_in;
+mod sign_out_live;
