@@ -1,5 +1,6 @@
 use crate::api::auth::login;
 use crate::components::error_notice::ErrorNotice;
+use crate::realtime::sign_in_ended::SignInEnded;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -29,6 +30,17 @@ pub fn LoginPage() -> impl IntoView {
         <div class="card narrow">
             <h1>"Sign in"</h1>
             <p class="muted">"Teachers, students and admins all sign in here."</p>
+            {move || {
+                query
+                    .read()
+                    .get("reason")
+                    .and_then(|key| SignInEnded::from_key(&key))
+                    .map(|reason| {
+                        view! {
+                            <p class="notice" data-testid="sign-in-reason">{reason.message()}</p>
+                        }
+                    })
+            }}
             <form
                 class="stack"
                 on:submit=move |ev| {
