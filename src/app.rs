@@ -127,7 +127,15 @@ fn Header() -> impl IntoView {
             }
         })
     };
+    // After an administrator's reset, every page leads to choosing a new password first.
     let path = leptos_router::hooks::use_location().pathname;
+    Effect::new(move |_| {
+        if let Some(Ok(Some(user))) = user.get() {
+            if user.must_change_password && path.get() != CHANGE_PASSWORD_PATH {
+                let _ = window().location().set_href(CHANGE_PASSWORD_PATH);
+            }
+        }
+    });
     view! {
         <header class="top-bar">
             <A href="/" attr:class="brand">
@@ -137,12 +145,6 @@ fn Header() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match user.await {
-                        Ok(Some(user))
-                            if user.must_change_password
-                                && path.get_untracked() != CHANGE_PASSWORD_PATH =>
-                        {
-                            view! { <Redirect path=CHANGE_PASSWORD_PATH/> }.into_any()
-                        }
                         Ok(Some(user)) => {
                             let links = match user.role {
                                 Role::Admin => vec![("/admin", "Today"), ("/teacher", "Classes")],
