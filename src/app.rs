@@ -1,10 +1,12 @@
 //! The HTML shell, the header and the routes.
 
+use crate::api::account::{site_info, CHANGE_PASSWORD_PATH};
 use crate::api::auth::{logout, me};
 use crate::components::connection_status_indicator::ConnectionStatusIndicator;
 use crate::domain::Role;
 use crate::pages;
 use crate::protocol::Channel;
+use crate::realtime::sign_in_ended::login_url;
 use crate::realtime::{provide_live_connection, use_live, LiveUpdate};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -45,6 +47,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/rollcall.css"/>
         <Title text="Rollcall"/>
         <Router>
+            <DemoBanner/>
             <Header/>
             <main class="page">
                 <Routes fallback=pages::not_found::NotFound>
@@ -55,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/checkin") view=pages::student::CheckInPage/>
                     <Route path=path!("/checkin/:code") view=pages::student::CheckInPage/>
                     <Route path=path!("/admin") view=pages::admin::AdminTodayPage/>
+                    <Route path=path!("/account/password") view=pages::account::ChangePasswordPage/>
                 </Routes>
             </main>
         </Router>
@@ -99,9 +103,37 @@ fn Header() -> impl IntoView {
             });
         }
     });
+    // Only a sign-out that happened leaves the page: a failed one says so and stays, or the
+    // next person at a shared computer would find this one still signed in.
     Effect::new(move |_| {
-        if sign_out.value().get().is_some() {
+        if let Some(Ok(())) = sign_out.value().get() {
             let _ = window().location().set_href("/login");
+        }
+    });
+    // Signed out elsewhere, password changed or sign-in expired: the live connection says so.
+    let ended = live.status.sign_in_ended;
+    Effect::new(move |_| {
+        if let Some(reason) = ended.get() {
+            let here = window().location().pathname().unwrap_or_default();
+            let _ = window().location().set_href(&login_url(reason, &here));
+        }
+    });
+    let sign_out_failed = move || {
+        sign_out.value().get().and_then(Result::err).map(|error| {
+            view! {
+                <span class="sign-out-failed" role="alert" data-testid="sign-out-failed">
+                    "Sign-out failed: " {error.message} " You are still signed in."
+                </span>
+            }
+        })
+    };
+    // After an administrator's reset, every page leads to choosing a new password first.
+    let path = leptos_router::hooks::use_location().pathname;
+    Effect::new(move |_| {
+        if let Some(Ok(Some(user))) = user.get() {
+            if user.must_change_password && path.get() != CHANGE_PASSWORD_PATH {
+                let _ = window().location().set_href(CHANGE_PASSWORD_PATH);
+            }
         }
     });
     view! {
@@ -132,6 +164,10 @@ fn Header() -> impl IntoView {
                                         {user.display_name}
                                     </span>
                                     <span class="role-tag">{user.role.as_str()}</span>
+                                    <A href=CHANGE_PASSWORD_PATH attr:class="small-link">
+                                        "Change password"
+                                    </A>
+                                    {sign_out_failed}
                                     <button
                                         class="button ghost small"
                                         on:click=move |_| {
@@ -149,5 +185,25 @@ fn Header() -> impl IntoView {
                 })}
             </Transition>
         </header>
+    }
+}
+
+/// A strip on every page while the server runs the demo school (published passwords).
+#[component]
+fn DemoBanner() -> impl IntoView {
+    let site = Resource::new(|| (), |_| site_info());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                site.await.ok().filter(|site| site.demo).map(|_| {
+                    view! {
+                        <div class="demo-banner" role="note" data-testid="demo-banner">
+                            <strong>"Demo school"</strong>
+                            " · sample data with published passwords; not for real attendance."
+                        </div>
+                    }
+                })
+            })}
+        </Suspense>
     }
 }

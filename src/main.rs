@@ -1,6 +1,9 @@
-//! The Rollcall server: configuration → store → router → serve until Ctrl-C or SIGTERM.
+//! The Rollcall server: configuration → store → router → serve until Ctrl-C or SIGTERM; or an
+//! account command (`rollcall admin …`, see `server::cli`).
 
 use leptos::config::get_configuration;
+use rollcall::server::cli::{self, redact_database_url, redact_in, Command};
+use rollcall::server::store::Store;
 use rollcall::server::{config::Config, seed};
 use rollcall::startup::start;
 
@@ -12,13 +15,53 @@ async fn main() {
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
-    if let Err(message) = run().await {
-        eprintln!("rollcall: {message}");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse_args(&args) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    // Error messages may quote the database URL: never print its password.
+    let database_url = std::env::var("DATABASE_URL").unwrap_or_default();
+    let outcome = match command {
+        Command::Serve { demo } => serve(demo).await,
+        other => admin(other).await,
+    };
+    if let Err(message) = outcome {
+        eprintln!("rollcall: {}", redact_in(&message, &database_url));
         std::process::exit(1);
     }
 }
 
-async fn run() -> Result<(), String> {
+/// `rollcall admin …`: works on the database directly, with or without a server running.
+async fn admin(command: Command) -> Result<(), String> {
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite:rollcall.db".into());
+    let password = cli::read_new_password()?;
+    let (committed, _) = tokio::sync::mpsc::unbounded_channel();
+    let store = Store::open(&url, committed).await.map_err(|e| {
+        format!(
+            "cannot open the database {}: {e}",
+            redact_database_url(&url)
+        )
+    })?;
+    let outcome = match command {
+        Command::CreateAdmin {
+            username,
+            display_name,
+        } => cli::create_admin(&store, &username, display_name.as_deref(), &password).await,
+        Command::ResetPassword { username } => {
+            cli::reset_password(&store, &username, &password).await
+        }
+        Command::Serve { .. } => unreachable!("handled by serve"),
+    };
+    store.close().await;
+    println!("{}", outcome?);
+    Ok(())
+}
+
+async fn serve(demo_flag: bool) -> Result<(), String> {
     // Leptos.toml sits next to the binary's working directory; without it, LEPTOS_* variables
     // (as set by cargo-leptos) or Leptos' defaults apply.
     let leptos_file = std::path::Path::new("Leptos.toml")
@@ -27,16 +70,32 @@ async fn run() -> Result<(), String> {
     let leptos_options = get_configuration(leptos_file)
         .map_err(|e| format!("cannot read the Leptos settings: {e}"))?
         .leptos_options;
-    let config = Config::from_env(leptos_options.site_addr)?;
-    let database = config.database_url.clone();
-    let seeded_demo = config.seed_demo;
+    let mut config = Config::from_env(leptos_options.site_addr)?;
+    config.seed_demo |= demo_flag;
+    let database = redact_database_url(&config.database_url);
+    let demo = config.seed_demo;
     let server = start(config, leptos_options).await?;
     println!("\nRollcall is running at http://{}", server.addr);
     println!("  database: {database}");
-    if seeded_demo {
+    if server.seeded_demo {
         println!(
-            "Demo logins (username / password):\n{}",
+            "Demo school seeded (sample data; these passwords are public, never use it for a real school).\n\
+             Demo logins (username / password):\n{}",
             seed::demo_logins()
+        );
+    } else if demo {
+        println!("Demo mode: the database already had users, so nothing was seeded.");
+    } else if server
+        .state
+        .store
+        .user_count()
+        .await
+        .map_err(|e| e.message)?
+        == 0
+    {
+        println!(
+            "No accounts yet. Create the first administrator with:\n  \
+             rollcall admin create <username> --name \"Your Name\""
         );
     }
     println!("Press Ctrl-C to stop.\n");

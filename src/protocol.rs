@@ -286,8 +286,13 @@ pub mod close_code {
     pub const SLOW_CONSUMER: u16 = 4008;
     /// No pong for too long.
     pub const HEARTBEAT_TIMEOUT: u16 = 4002;
-    /// The session token expired or was revoked.
+    /// The sign-in ended: signed out (reason "signed out"), password changed or reset
+    /// ("password changed") or expired ("sign-in expired"). Do not reconnect: sign in again.
     pub const UNAUTHENTICATED: u16 = 4001;
+    /// The same user opened more connections than the server allows
+    /// (`ROLLCALL_WS_PER_USER`); this, the oldest, made room. Do not reconnect on your own
+    /// (the tabs would take turns closing each other); offer a button instead.
+    pub const REPLACED: u16 = 4009;
 }
 
 /// The WebSocket endpoint and the polling fallback.

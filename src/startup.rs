@@ -7,7 +7,7 @@ use crate::error::{AppError, ErrorKind};
 use crate::server::config::Config;
 use crate::server::rate_limit::RateLimits;
 use crate::server::store::{Backend, Store};
-use crate::server::{hub, metrics, now_ms, pg_fanout, seed, updates, ws, AppState};
+use crate::server::{connections, hub, metrics, now_ms, pg_fanout, seed, updates, ws, AppState};
 use crate::server::{request_guard, security_headers};
 use axum::extract::{Request, State};
 use axum::http::header;
@@ -22,14 +22,21 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// What `build_state` made.
+pub struct Built {
+    pub state: AppState,
+    /// Fan-out and LISTEN tasks: they run until aborted.
+    pub tasks: Vec<JoinHandle<()>>,
+    /// The demo school was seeded by this start (not merely asked for).
+    pub seeded_demo: bool,
+}
+
 /// Opens the store (running migrations), starts the fan-out tasks and seeds the demo school
-/// when asked. The returned tasks run until aborted.
-pub async fn build_state(
-    config: Config,
-    leptos_options: LeptosOptions,
-) -> Result<(AppState, Vec<JoinHandle<()>>), String> {
+/// when asked.
+pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<Built, String> {
     let metrics = Arc::new(metrics::Metrics::default());
     let hub = Arc::new(hub::Hub::new(metrics.clone()));
+    let connections = Arc::new(connections::Connections::new(config.ws_per_user));
     let (committed_tx, committed_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut tasks = vec![hub::spawn_fan_out(hub.clone(), committed_rx)];
     let store = Store::open(&config.database_url, committed_tx)
@@ -37,13 +44,17 @@ pub async fn build_state(
         .map_err(|e| format!("cannot open the database: {e}"))?;
     let store = Arc::new(store);
     if store.backend() == Backend::Postgres {
-        tasks.push(pg_fanout::spawn(store.clone(), hub.clone()));
+        tasks.push(pg_fanout::spawn(
+            store.clone(),
+            hub.clone(),
+            connections.clone(),
+        ));
     }
-    if config.seed_demo
+    let seeded_demo = config.seed_demo
         && seed::seed_demo_school(&store, now_ms())
             .await
-            .map_err(|e| format!("cannot seed the demo school: {e}"))?
-    {
+            .map_err(|e| format!("cannot seed the demo school: {e}"))?;
+    if seeded_demo {
         tracing::info!("seeded the demo school");
     }
     let state = AppState {
@@ -52,13 +63,19 @@ pub async fn build_state(
             config.login_policy(),
             config.check_in_attempts_per_minute,
         )),
+        demo: config.seed_demo,
         config: Arc::new(config),
         hub,
+        connections,
         metrics,
         shutdown: tokio::sync::watch::channel(false).0,
         leptos_options,
     };
-    Ok((state, tasks))
+    Ok(Built {
+        state,
+        tasks,
+        seeded_demo,
+    })
 }
 
 pub fn router(state: AppState) -> Router {
@@ -156,6 +173,8 @@ fn erase_old_devices(store: Arc<Store>, retention_days: u32) -> JoinHandle<()> {
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: AppState,
+    /// The demo school was seeded by this start.
+    pub seeded_demo: bool,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
     /// Fan-out, LISTEN and sweeper tasks: aborted on shutdown so nothing outlives the server
@@ -182,7 +201,11 @@ impl RunningServer {
 /// Opens the store, binds the address and serves until shut down.
 pub async fn start(config: Config, leptos_options: LeptosOptions) -> Result<RunningServer, String> {
     let addr = config.addr;
-    let (state, mut background) = build_state(config, leptos_options).await?;
+    let Built {
+        state,
+        tasks: mut background,
+        seeded_demo,
+    } = build_state(config, leptos_options).await?;
     // tokio's TcpListener::bind uses a backlog of 128; a burst of reconnecting dashboards
     // overflows it and waits for SYN retries, so listen with a deep backlog instead.
     let socket = if addr.is_ipv4() {
@@ -226,6 +249,7 @@ pub async fn start(config: Config, leptos_options: LeptosOptions) -> Result<Runn
     Ok(RunningServer {
         addr,
         state,
+        seeded_demo,
         shutdown: Some(stop_tx),
         task,
         background,

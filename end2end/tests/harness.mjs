@@ -54,7 +54,8 @@ export async function startServer(extraEnv = {}) {
   };
   const server = { base, dir, process: null, output: '' };
   server.start = async () => {
-    const child = spawn(bin, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The tests sign in with the demo school's accounts: ask for it (the default is none).
+    const child = spawn(bin, ['--demo'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => (server.output += d));
     child.stderr.on('data', (d) => (server.output += d));
     server.process = child;

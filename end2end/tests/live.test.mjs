@@ -150,10 +150,12 @@ async function signInAdmin(wsRoute) {
   return { context, page };
 }
 
-test('a tab whose sign-in ended stops polling and says so', async () => {
+test('a polling tab whose sign-in ended stops polling and goes to the sign-in page', async () => {
   const session = await openSession(env.server.base, 'rivera', 'Chemistry 10B');
   const { context, page } = await teacherDashboard(session.id, { block: true });
   await page.locator('[data-testid=connection-status][data-state=polling]').waitFor({ timeout: 15_000 });
+  let polls = 0;
+  page.on('request', (r) => { if (r.url().includes('/api/updates')) polls += 1; });
   // Signed out elsewhere (the same browser's cookie): the next poll is refused with 401.
   // Like another tab of the site: with the site's Origin (state changes need it).
   const out = await page.request.post(`${env.server.base}/api/logout`, {
@@ -161,10 +163,11 @@ test('a tab whose sign-in ended stops polling and says so', async () => {
     headers: { origin: env.server.base },
   });
   assert.equal(out.status(), 200);
-  await page.getByTestId('connection-panel').getByText('You are signed out').waitFor({ timeout: 10_000 });
-  let polls = 0;
-  page.on('request', (r) => { if (r.url().includes('/api/updates')) polls += 1; });
+  await page.waitForURL((url) => url.pathname === '/login' && url.searchParams.get('reason') === 'signed-out', { timeout: 10_000 });
+  assert.equal(new URL(page.url()).searchParams.get('next'), `/teacher/sessions/${session.id}`);
+  await page.getByTestId('sign-in-reason').getByText('You were signed out').waitFor();
+  const after = polls;
   await new Promise((r) => setTimeout(r, 4000));
-  assert.equal(polls, 0, 'no polling after the 401');
+  assert.equal(polls, after, 'no polling after the 401');
   await context.close();
 });

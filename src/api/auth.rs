@@ -62,6 +62,7 @@ pub async fn login(
     };
     attempt.finish(Outcome::Succeeded);
     let role = Role::parse(&credentials.role).ok_or_else(AppError::internal)?;
+    let must_change_password = credentials.must_change_password != 0;
     let token = random_token(32);
     let now = now_ms();
     let lifetime_ms = state.config.sign_in_hours * 3_600_000;
@@ -80,16 +81,22 @@ pub async fn login(
             username: credentials.username,
             display_name: credentials.display_name,
             role,
+            must_change_password,
         },
         token: bearer.then_some(token),
-        home: role.home_path().to_string(),
+        home: if must_change_password {
+            crate::api::account::CHANGE_PASSWORD_PATH.to_string()
+        } else {
+            role.home_path().to_string()
+        },
     })
 }
 
-/// Ends the current session (cookie or bearer token).
+/// Ends the current session (cookie or bearer token), and closes its live connections.
 #[server(endpoint = "logout", input = Json)]
 pub async fn logout() -> Result<(), AppError> {
     use crate::server::auth::*;
+    use crate::server::connections::{EndReason, EndSignIns, EndTarget};
     use crate::server::crypto::token_hash;
     use crate::server::state;
 
@@ -98,17 +105,23 @@ pub async fn logout() -> Result<(), AppError> {
         .as_ref()
         .and_then(|headers| token_from_headers(headers, state.config.secure_cookies))
     {
-        state.store.delete_auth_session(&token_hash(&token)).await?;
+        let ending = EndSignIns {
+            target: EndTarget::SignIn(token_hash(&token)),
+            reason: EndReason::SignedOut,
+        };
+        state.store.end_sign_ins(&ending).await?;
+        state.connections.end(&ending);
     }
     set_cookie(&expired_session_cookie(state.config.secure_cookies));
     Ok(())
 }
 
-/// Who is signed in, or `None`.
+/// Who is signed in (`must_change_password` set while an administrator's reset is pending),
+/// or `None`.
 #[server(endpoint = "me", input = Json)]
 pub async fn me() -> Result<Option<CurrentUser>, AppError> {
-    match crate::server::auth::current_user().await {
-        Ok(user) => Ok(Some(user)),
+    match crate::server::auth::current_sign_in().await {
+        Ok(sign_in) => Ok(Some(sign_in.user)),
         Err(error) if error.kind == crate::error::ErrorKind::Unauthenticated => Ok(None),
         Err(error) => Err(error),
     }

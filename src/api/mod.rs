@@ -1,6 +1,7 @@
 //! Server functions, grouped by who calls them. Each is a JSON POST at `/api/<name>`
 //! (documented in docs/api.md) and checks the caller's role and ownership itself.
 
+pub mod account;
 pub mod admin;
 pub mod auth;
 #[cfg(feature = "ssr")]

@@ -59,6 +59,9 @@ fn ConnectionPanel() -> impl IntoView {
             "The live connection keeps failing, so updates come by polling every few seconds."
         }
         LinkState::Offline => "This device is offline. Changes will catch up when it is back.",
+        LinkState::Replaced => {
+            "Opened in another tab: live updates continue there. Reconnect to use this tab instead."
+        }
     };
     let retry = move || {
         let at = status.next_retry_at_ms.get()?;

@@ -1,4 +1,5 @@
 use crate::error::{AppError, ErrorKind};
+use crate::realtime::sign_in_ended::encode_path;
 use leptos::prelude::*;
 
 /// Shows an error the way a person needs it: signed out → a sign-in link back to this page.
@@ -25,16 +26,4 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
                 })}
         </div>
     }
-}
-
-/// Percent-encodes a path for a query string (UTF-8 bytes; `/` and unreserved ASCII kept).
-fn encode_path(path: &str) -> String {
-    path.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }

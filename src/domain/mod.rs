@@ -4,6 +4,7 @@ pub mod attendance;
 pub mod counts;
 pub mod join_code;
 pub mod redirect;
+pub mod password;
 pub mod session;
 pub mod time;
 pub mod user;

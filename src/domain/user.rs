@@ -48,6 +48,10 @@ pub struct CurrentUser {
     pub username: String,
     pub display_name: String,
     pub role: Role,
+    /// An administrator reset the password: until a new one is chosen, only signing out and
+    /// changing the password are allowed.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 /// Who may run a class's sessions (see its roster and marks, open, mark, close): the class's
@@ -107,6 +111,7 @@ mod tests {
             username: format!("u{id}"),
             display_name: String::new(),
             role,
+            must_change_password: false,
         };
         assert!(may_run_class(&user(7, Role::Teacher), 7));
         assert!(!may_run_class(&user(8, Role::Teacher), 7));

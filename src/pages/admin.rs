@@ -2,6 +2,7 @@ use crate::api::admin::{school_today, SchoolDay, SessionSummary};
 use crate::components::attendance_bar::AttendanceBar;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::live_student_activity::{push_activity, ActivityItem, LiveStudentActivity};
+use crate::components::reset_password::ResetPasswordCard;
 use crate::domain::{AttendanceCounts, SessionId};
 use crate::protocol::{Channel, EventBody};
 use crate::realtime::{use_live, LiveUpdate};
@@ -124,6 +125,7 @@ fn SchoolDayView(day: SchoolDay, reload: Callback<()>) -> impl IntoView {
             </div>
             <aside class="dashboard-side">
                 <LiveStudentActivity items=activity counts=totals compact=true/>
+                <ResetPasswordCard/>
             </aside>
         </div>
     }

@@ -2,6 +2,7 @@ use crate::api::auth::login;
 use crate::components::error_notice::ErrorNotice;
 use crate::domain::redirect::safe_next_path;
 use crate::error::{AppError, ErrorKind};
+use crate::realtime::sign_in_ended::SignInEnded;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -40,6 +41,17 @@ pub fn LoginPage() -> impl IntoView {
         <div class="card narrow">
             <h1>"Sign in"</h1>
             <p class="muted">"Teachers, students and admins all sign in here."</p>
+            {move || {
+                query
+                    .read()
+                    .get("reason")
+                    .and_then(|key| SignInEnded::from_key(&key))
+                    .map(|reason| {
+                        view! {
+                            <p class="notice" data-testid="sign-in-reason">{reason.message()}</p>
+                        }
+                    })
+            }}
             <form
                 class="stack"
                 method="post"

@@ -1,5 +1,6 @@
 //! One file per area of the site; each page is a route in `app.rs`.
 
+pub mod account;
 pub mod admin;
 pub mod login;
 pub mod not_found;

@@ -3,6 +3,7 @@
 //! [`super::follows`]; this file wires them to sockets, timers and signals.
 
 use super::follows::{backoff_bound_ms, heartbeat_lost, should_poll, Follows};
+use super::sign_in_ended::SignInEnded;
 use super::{LinkState, LinkStatus, LiveUpdate, ResumeReport};
 use crate::protocol::{
     close_code, Channel, ClientMessage, Event, ServerMessage, StreamPosition, WS_PATH,
@@ -45,7 +46,8 @@ pub struct Driver {
     retry: Cell<Option<TimeoutHandle>>,
     started: Cell<bool>,
     polling: Cell<bool>,
-    /// A poll was refused for want of a sign-in: nothing reconnects until "Reconnect now".
+    /// The sign-in ended, or another tab took this one's place: nothing reconnects until
+    /// "Reconnect now".
     signed_out: Cell<bool>,
     failures: Cell<u32>,
     heartbeat_ms: Cell<f64>,
@@ -194,11 +196,20 @@ impl Driver {
         });
         let me = self.me();
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
-            if let Some(driver) = me.upgrade() {
-                if event.code() != close_code::SERVER_RESTARTING && !event.reason().is_empty() {
-                    driver.status.last_error.set(Some(event.reason()));
+            let Some(driver) = me.upgrade() else { return };
+            match event.code() {
+                // The sign-in ended: retrying cannot help; the page goes to the sign-in page.
+                close_code::UNAUTHENTICATED => {
+                    driver.signed_out_stop(SignInEnded::from_close_reason(&event.reason()))
                 }
-                driver.lost(event.code());
+                // Another tab took this one's place: coming back would close that one in turn.
+                close_code::REPLACED => driver.replaced_stop(),
+                code => {
+                    if code != close_code::SERVER_RESTARTING && !event.reason().is_empty() {
+                        driver.status.last_error.set(Some(event.reason()));
+                    }
+                    driver.lost(code);
+                }
             }
         });
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -15,6 +15,9 @@ use leptos::prelude::*;
 mod browser;
 /// The driver's pure core (bookkeeping per channel, retry policy), built and tested everywhere.
 pub mod follows;
+pub mod sign_in_ended;
+
+use sign_in_ended::SignInEnded;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkState {
@@ -25,6 +28,9 @@ pub enum LinkState {
     Polling,
     /// The browser says it has no network.
     Offline,
+    /// Another tab of the same person took this connection's place (the server caps how many
+    /// one person may open); it waits for "Reconnect now".
+    Replaced,
 }
 
 impl LinkState {
@@ -35,6 +41,7 @@ impl LinkState {
             LinkState::Reconnecting => "Reconnecting",
             LinkState::Polling => "Polling",
             LinkState::Offline => "Offline",
+            LinkState::Replaced => "Paused",
         }
     }
 
@@ -46,6 +53,7 @@ impl LinkState {
             LinkState::Reconnecting => "reconnecting",
             LinkState::Polling => "polling",
             LinkState::Offline => "offline",
+            LinkState::Replaced => "replaced",
         }
     }
 }
@@ -83,6 +91,9 @@ pub struct LinkStatus {
     pub last_error: RwSignal<Option<String>>,
     /// Events on the signed-in user's own channel (e.g. "your teacher marked you excused").
     pub personal: RwSignal<Option<Event>>,
+    /// The sign-in ended (the server closed the socket with 4001, or polling got 401): the
+    /// page goes to the sign-in page with this reason.
+    pub sign_in_ended: RwSignal<Option<SignInEnded>>,
 }
 
 /// The tab's live connection (a cheap `Copy` handle; get it with [`use_live`]).
@@ -104,6 +115,7 @@ pub fn provide_live_connection() -> LiveConnection {
         last_resume: RwSignal::new(None),
         last_error: RwSignal::new(None),
         personal: RwSignal::new(None),
+        sign_in_ended: RwSignal::new(None),
     };
     let connection = LiveConnection {
         status,

@@ -142,15 +142,53 @@ pub fn session_cookie_value(headers: &HeaderMap, secure: bool) -> Option<String>
         .map(|(_, value)| value.to_string())
 }
 
-/// The signed-in user for these request headers, or 401.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<CurrentUser> {
+/// A valid sign-in: who, which one (its token's hash) and until when.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub user: CurrentUser,
+    pub token_hash: String,
+    pub expires_at_ms: i64,
+}
+
+/// The sign-in behind these headers, even one whose password must be changed first; or 401.
+pub async fn sign_in_of(state: &AppState, headers: &HeaderMap) -> AppResult<SignIn> {
     let token = token_from_headers(headers, state.config.secure_cookies)
         .ok_or_else(AppError::unauthenticated)?;
-    state
+    let token_hash = token_hash(&token);
+    let (user, expires_at_ms) = state
         .store
-        .user_by_token_hash(&token_hash(&token), super::now_ms())
+        .sign_in_by_token_hash(&token_hash, super::now_ms())
         .await?
-        .ok_or_else(AppError::unauthenticated)
+        .ok_or_else(AppError::unauthenticated)?;
+    Ok(SignIn {
+        user,
+        token_hash,
+        expires_at_ms,
+    })
+}
+
+/// The answer to everything but signing out and changing the password while an
+/// administrator's reset is pending.
+pub fn must_change_password_error() -> AppError {
+    AppError::forbidden(
+        "Your password was reset. Choose a new password (Change password) before you continue.",
+    )
+}
+
+/// The sign-in behind these headers: 401 when there is none, 403 while its password must be
+/// changed.
+pub async fn authenticate_sign_in(state: &AppState, headers: &HeaderMap) -> AppResult<SignIn> {
+    let sign_in = sign_in_of(state, headers).await?;
+    if sign_in.user.must_change_password {
+        return Err(must_change_password_error());
+    }
+    Ok(sign_in)
+}
+
+/// The signed-in user for these request headers: 401 when signed out, 403 while the password
+/// must be changed.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<CurrentUser> {
+    Ok(authenticate_sign_in(state, headers).await?.user)
 }
 
 pub fn session_cookie(token: &str, max_age_seconds: i64, secure: bool) -> String {
@@ -225,7 +263,15 @@ pub fn set_cookie(cookie: &str) {
     }
 }
 
-/// The signed-in caller of this server function, or 401.
+/// The caller's sign-in, even one whose password must be changed first (for `me`, signing
+/// out and changing the password); or 401.
+pub async fn current_sign_in() -> AppResult<SignIn> {
+    let headers = request_headers().ok_or_else(AppError::unauthenticated)?;
+    sign_in_of(&super::state(), &headers).await
+}
+
+/// The signed-in caller of this server function: 401 when signed out, 403 while the password
+/// must be changed.
 pub async fn current_user() -> AppResult<CurrentUser> {
     let headers = request_headers().ok_or_else(AppError::unauthenticated)?;
     authenticate(&super::state(), &headers).await

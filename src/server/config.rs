@@ -13,7 +13,8 @@ pub struct Config {
     pub public_url: String,
     /// The school's offset from UTC in minutes, for "today" and clock times.
     pub utc_offset_minutes: i32,
-    /// Seed a demo school into an empty database.
+    /// Seed a demo school into an empty database (off unless asked for: its passwords are
+    /// published).
     pub seed_demo: bool,
     /// Failed sign-ins an account may have before each further one makes it wait (1 s, 2 s,
     /// 4 s … up to `login_max_backoff_seconds`).
@@ -38,6 +39,8 @@ pub struct Config {
     pub ws_queue: usize,
     /// Most events replayed on resume; further behind, the client reloads its snapshot.
     pub max_replay: usize,
+    /// Most WebSockets one user may have open; a newer one closes the oldest.
+    pub ws_per_user: usize,
     /// Lets a Prometheus scraper read /metrics with this bearer token (admins always can).
     pub metrics_token: Option<String>,
 }
@@ -51,7 +54,7 @@ impl Config {
             addr,
             public_url: format!("http://{addr}"),
             utc_offset_minutes: 0,
-            seed_demo: true,
+            seed_demo: false,
             login_free_failures: 5,
             login_max_backoff_seconds: 900,
             login_failures_per_address_per_minute: 100,
@@ -64,6 +67,7 @@ impl Config {
             heartbeat_ms: 15_000,
             ws_queue: 256,
             max_replay: 1000,
+            ws_per_user: 8,
             metrics_token: None,
         }
     }
@@ -131,6 +135,7 @@ impl Config {
         c.heartbeat_ms = var_parsed(&var, "ROLLCALL_WS_HEARTBEAT_MS", c.heartbeat_ms)?;
         c.ws_queue = var_parsed(&var, "ROLLCALL_WS_QUEUE", c.ws_queue)?;
         c.max_replay = var_parsed(&var, "ROLLCALL_WS_MAX_REPLAY", c.max_replay)?;
+        c.ws_per_user = var_parsed(&var, "ROLLCALL_WS_PER_USER", c.ws_per_user)?;
         c.metrics_token = var("ROLLCALL_METRICS_TOKEN");
         c.validate()?;
         Ok(c)
@@ -152,6 +157,10 @@ impl Config {
             "ROLLCALL_SIGN_IN_HOURS must be between 1 and 8760.",
         )?;
         check(self.ws_queue >= 1, "ROLLCALL_WS_QUEUE must be at least 1.")?;
+        check(
+            self.ws_per_user >= 1,
+            "ROLLCALL_WS_PER_USER must be at least 1.",
+        )?;
         check(
             self.max_body_bytes >= 1024,
             "ROLLCALL_MAX_BODY_BYTES must be at least 1024.",
@@ -216,6 +225,22 @@ mod tests {
         assert_eq!(config.public_url, "http://127.0.0.1:3000");
         assert_eq!(config.heartbeat_ms, 15_000);
         assert!(!config.secure_cookies);
+        // The demo school, with its published passwords, only when asked for.
+        assert!(!config.seed_demo);
+        assert_eq!(config.ws_per_user, 8);
+    }
+
+    #[test]
+    fn the_demo_and_the_socket_cap_are_read() {
+        let config = from(&[
+            ("ROLLCALL_SEED_DEMO", "true"),
+            ("ROLLCALL_WS_PER_USER", "3"),
+        ])
+        .unwrap();
+        assert!(config.seed_demo);
+        assert_eq!(config.ws_per_user, 3);
+        assert!(from(&[("ROLLCALL_WS_PER_USER", "0")]).is_err());
+        assert!(from(&[("ROLLCALL_SEED_DEMO", "yes please")]).is_err());
     }
 
     #[test]

@@ -4,7 +4,9 @@
 pub mod auth;
 pub mod channels;
 pub mod client_ip;
+pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod crypto;
 pub mod hub;
 pub mod login_throttle;
@@ -34,6 +36,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub limits: Arc<RateLimits>,
     pub hub: Arc<hub::Hub>,
+    /// Open WebSockets by sign-in and user: ended on sign-out and password changes.
+    pub connections: Arc<connections::Connections>,
+    /// The demo school was asked for (`--demo` or `ROLLCALL_SEED_DEMO`): pages say so.
+    pub demo: bool,
     pub metrics: Arc<metrics::Metrics>,
     /// Flips to true when the server is stopping; live connections close with "restarting".
     pub shutdown: tokio::sync::watch::Sender<bool>,

@@ -4,6 +4,7 @@
 mod generators;
 mod helpers;
 
+mod accounts;
 mod authorization;
 mod check_in;
 mod crash_safety;
@@ -19,3 +20,4 @@ mod races;
 mod scale_out;
 mod sign_in;
 mod sign_in_throttle;
+mod sign_out_live;

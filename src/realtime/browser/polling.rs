@@ -6,7 +6,8 @@ use crate::protocol::UpdatesResponse;
 use crate::realtime::follows::{
     poll_status_is_fatal, poll_url, Polled, POLL_EVERY_MS, SIGNED_OUT_MESSAGE,
 };
-use crate::realtime::LiveUpdate;
+use crate::realtime::sign_in_ended::SignInEnded;
+use crate::realtime::{LinkState, LiveUpdate};
 use leptos::prelude::*;
 
 impl Driver {
@@ -36,7 +37,7 @@ impl Driver {
                 Ok(response) if response.ok() => response.json::<UpdatesResponse>().await.ok(),
                 Ok(response) if poll_status_is_fatal(response.status()) => {
                     if self.polling.get() {
-                        self.signed_out_stop();
+                        self.signed_out_stop(SignInEnded::SignedOut);
                     }
                     return;
                 }
@@ -68,9 +69,29 @@ impl Driver {
         }
     }
 
-    /// Polling was refused for want of a sign-in, and the socket is refused too: stop trying
-    /// (the poll loop, the retry timer and any attempt under way) and say why.
-    fn signed_out_stop(&self) {
+    /// The sign-in ended (polling refused with 401, or the socket closed with 4001): stop
+    /// trying and let the page send the person to the sign-in page with `reason`.
+    pub(super) fn signed_out_stop(&self, reason: SignInEnded) {
+        self.halt();
+        self.status
+            .last_error
+            .set(Some(SIGNED_OUT_MESSAGE.to_string()));
+        self.status.sign_in_ended.set(Some(reason));
+    }
+
+    /// Another tab of the same person took this connection's place: wait for "Reconnect now"
+    /// instead of taking it back (the two would close each other in turn).
+    pub(super) fn replaced_stop(&self) {
+        self.halt();
+        self.status.state.set(LinkState::Replaced);
+        self.status.attempt.set(0);
+        self.status.last_error.set(Some(
+            "Opened in another tab, which now gets the live updates.".to_string(),
+        ));
+    }
+
+    /// Stops the poll loop, the retry timer and any attempt under way.
+    fn halt(&self) {
         self.signed_out.set(true);
         self.polling.set(false);
         if let Some(handle) = self.retry.take() {
@@ -80,9 +101,6 @@ impl Driver {
             socket.discard();
         }
         self.status.next_retry_at_ms.set(None);
-        self.status
-            .last_error
-            .set(Some(SIGNED_OUT_MESSAGE.to_string()));
     }
 }
 

@@ -11,6 +11,7 @@
 //! The methods live beside their area: `users`, `classes`, `sessions`, `attendance`, `events`,
 //! `reports`, `retention`. Row types are private to `rows`; callers get domain and wire types.
 
+mod accounts;
 mod attendance;
 mod classes;
 mod events;

@@ -14,6 +14,9 @@ pub(super) struct UserRow {
     pub username: String,
     pub display_name: String,
     pub role: String,
+    pub must_change_password: i64,
+    /// When the sign-in this row was read through ends.
+    pub expires_at_ms: i64,
 }
 
 impl UserRow {
@@ -23,6 +26,7 @@ impl UserRow {
             username: self.username,
             display_name: self.display_name,
             role: Role::parse(&self.role)?,
+            must_change_password: self.must_change_password != 0,
         })
     }
 }

@@ -14,6 +14,7 @@ pub struct UserCredentials {
     pub display_name: String,
     pub role: String,
     pub password_hash: String,
+    pub must_change_password: i64,
 }
 
 impl Store {
@@ -55,7 +56,8 @@ impl Store {
 
     pub async fn credentials(&self, username: &Username) -> AppResult<Option<UserCredentials>> {
         Ok(sqlx::query_as(
-            "SELECT id, username, display_name, role, password_hash FROM users WHERE username = $1",
+            "SELECT id, username, display_name, role, password_hash, must_change_password \
+             FROM users WHERE username = $1",
         )
         .bind(username.as_str())
         .fetch_optional(&self.pool)
@@ -90,28 +92,25 @@ impl Store {
         Ok(())
     }
 
-    pub async fn user_by_token_hash(
+    /// The user signed in with this token hash, and when that sign-in ends; `None` when it
+    /// does not exist or has expired.
+    pub async fn sign_in_by_token_hash(
         &self,
         token_hash: &str,
         now_ms: i64,
-    ) -> AppResult<Option<CurrentUser>> {
+    ) -> AppResult<Option<(CurrentUser, i64)>> {
         let row: Option<UserRow> = sqlx::query_as(
-            "SELECT u.id, u.username, u.display_name, u.role FROM auth_sessions a \
+            "SELECT u.id, u.username, u.display_name, u.role, u.must_change_password, \
+             a.expires_at_ms FROM auth_sessions a \
              JOIN users u ON u.id = a.user_id WHERE a.token_hash = $1 AND a.expires_at_ms > $2",
         )
         .bind(token_hash)
         .bind(now_ms)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.and_then(UserRow::into_user))
-    }
-
-    pub async fn delete_auth_session(&self, token_hash: &str) -> AppResult<()> {
-        let _writer = self.writer().await;
-        sqlx::query("DELETE FROM auth_sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        Ok(row.and_then(|row| {
+            let expires_at_ms = row.expires_at_ms;
+            Some((row.into_user()?, expires_at_ms))
+        }))
     }
 }

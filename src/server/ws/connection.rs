@@ -3,11 +3,11 @@
 
 use super::heartbeat::{Heartbeat, Tick};
 use super::{feed, send, Close};
-use crate::domain::CurrentUser;
 use crate::error::ErrorKind;
 use crate::protocol::{
     Channel, ClientMessage, ErrorCode, ServerMessage, StreamPosition, MAX_CLIENT_FRAME_BYTES,
 };
+use crate::server::auth::SignIn;
 use crate::server::channels::{authorize_channel, resume};
 use crate::server::hub::{ConnectionId, Delivery, Kick, Subscriber};
 use crate::server::AppState;
@@ -19,13 +19,20 @@ use std::convert::Infallible;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
+
+/// The longest single wait for a sign-in's expiry (far-off expiries are re-armed), so the
+/// clock arithmetic never overflows.
+const LONGEST_EXPIRY_WAIT: Duration = Duration::from_secs(24 * 3600);
 
 pub(super) struct Connection {
     state: AppState,
-    user: CurrentUser,
+    sign_in: SignIn,
     id: ConnectionId,
+    /// Set by the connection registry when this sign-in ends or a newer connection replaces
+    /// this one.
+    ended: watch::Receiver<Option<Close>>,
     kick: Arc<Kick>,
     queue_tx: mpsc::Sender<Delivery>,
     /// Last seq sent per subscribed channel: later deliveries at or below it are duplicates.
@@ -36,18 +43,19 @@ pub(super) struct Connection {
 }
 
 impl Connection {
-    pub(super) fn new(
-        state: AppState,
-        user: CurrentUser,
-    ) -> (Connection, mpsc::Receiver<Delivery>) {
+    pub(super) fn new(state: AppState, sign_in: SignIn) -> (Connection, mpsc::Receiver<Delivery>) {
         let (queue_tx, queue_rx) = mpsc::channel(state.config.ws_queue.max(1));
         let id = state.hub.next_connection_id();
+        let ended = state
+            .connections
+            .register(id, sign_in.user.id, &sign_in.token_hash);
         let heartbeat = Duration::from_millis(state.config.heartbeat_ms.max(10));
         let quota = Quota::per_second(NonZeroU32::new(20).expect("nonzero"))
             .allow_burst(NonZeroU32::new(40).expect("nonzero"));
         let connection = Connection {
             id,
-            user,
+            sign_in,
+            ended,
             kick: Arc::new(Kick::default()),
             queue_tx,
             sent: HashMap::new(),
@@ -74,8 +82,11 @@ impl Connection {
         let first_ping = self.heartbeat.first_ping_at(Instant::now());
         let mut ticker = tokio::time::interval_at(first_ping, interval);
         let mut shutdown = self.state.shutdown.subscribe();
+        let expiry = tokio::time::sleep(self.until_expiry());
+        tokio::pin!(expiry);
+        let mut ended = self.ended.clone();
         let welcome = ServerMessage::Welcome {
-            user_id: self.user.id,
+            user_id: self.sign_in.user.id,
             heartbeat_ms: interval.as_millis() as u64,
         };
         send(sink, &welcome).await?;
@@ -83,6 +94,13 @@ impl Connection {
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => return Err(Close::RESTARTING),
+                close = ended_with(&mut ended) => return Err(close),
+                () = &mut expiry => {
+                    if crate::server::now_ms() >= self.sign_in.expires_at_ms {
+                        return Err(Close::SIGN_IN_EXPIRED);
+                    }
+                    expiry.as_mut().reset(Instant::now() + self.until_expiry());
+                }
                 _ = self.kick.wait() => {
                     self.state.metrics.slow_consumer_disconnects.inc();
                     return Err(Close::SLOW_CONSUMER);
@@ -118,11 +136,30 @@ impl Connection {
         }
     }
 
-    /// Leaves every channel this connection follows.
-    pub(super) fn unsubscribe_all(&mut self) {
+    /// Leaves every channel this connection follows, and the registry of connections.
+    pub(super) fn leave(&mut self) {
         for (channel, _) in self.sent.drain() {
             self.state.hub.unsubscribe(channel, self.id);
         }
+        self.state.connections.unregister(self.id);
+    }
+
+    /// Whether the sign-in still exists now that this connection is registered: one that ended
+    /// between the upgrade's check and the registration was not there to be closed.
+    pub(super) async fn still_signed_in(&self) -> bool {
+        let now = crate::server::now_ms();
+        let store = &self.state.store;
+        matches!(
+            store
+                .sign_in_by_token_hash(&self.sign_in.token_hash, now)
+                .await,
+            Ok(Some(_))
+        )
+    }
+
+    fn until_expiry(&self) -> Duration {
+        let left = self.sign_in.expires_at_ms - crate::server::now_ms();
+        Duration::from_millis(left.max(0) as u64).min(LONGEST_EXPIRY_WAIT)
     }
 
     /// Answers a frame it will not act on with an error frame; the socket stays open.
@@ -204,7 +241,7 @@ impl Connection {
         channel: Channel,
         since: Option<StreamPosition>,
     ) -> Result<(), Close> {
-        if let Err(error) = authorize_channel(&self.state, &self.user, channel).await {
+        if let Err(error) = authorize_channel(&self.state, &self.sign_in.user, channel).await {
             let code = match error.kind {
                 ErrorKind::NotFound => ErrorCode::NotFound,
                 ErrorKind::Forbidden => ErrorCode::Forbidden,
@@ -280,5 +317,14 @@ impl Connection {
             .fanout_latency
             .observe(delivery.published_at.elapsed().as_secs_f64());
         Ok(())
+    }
+}
+
+/// The close frame the registry asked for, once it asks (never, if it drops the request).
+async fn ended_with(ended: &mut watch::Receiver<Option<Close>>) -> Close {
+    let close = ended.wait_for(Option::is_some).await.map(|close| *close);
+    match close {
+        Ok(close) => close.unwrap_or(Close::GONE),
+        Err(_) => std::future::pending().await,
     }
 }

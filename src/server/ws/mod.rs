@@ -7,9 +7,8 @@
 mod connection;
 pub mod heartbeat;
 
-use super::auth::authenticate;
+use super::auth::{authenticate_sign_in, SignIn};
 use super::AppState;
-use crate::domain::CurrentUser;
 use crate::error::AppError;
 use crate::protocol::{close_code, ServerMessage};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -57,6 +56,23 @@ impl Close {
         code: close_code::INTERNAL,
         reason: "cannot encode a frame",
     };
+    /// The reasons below are read by the browser (see docs/protocol.md): keep them stable.
+    pub const SIGNED_OUT: Close = Close {
+        code: close_code::UNAUTHENTICATED,
+        reason: "signed out",
+    };
+    pub const PASSWORD_CHANGED: Close = Close {
+        code: close_code::UNAUTHENTICATED,
+        reason: "password changed",
+    };
+    pub const SIGN_IN_EXPIRED: Close = Close {
+        code: close_code::UNAUTHENTICATED,
+        reason: "sign-in expired",
+    };
+    pub const REPLACED: Close = Close {
+        code: close_code::REPLACED,
+        reason: "replaced by a newer connection",
+    };
 }
 
 /// Writes one frame and flushes it; a failed write means the peer is gone.
@@ -85,8 +101,8 @@ pub async fn upgrade(
         return AppError::forbidden("This WebSocket connection comes from another site.")
             .into_response();
     }
-    let user = match authenticate(&state, &headers).await {
-        Ok(user) => user,
+    let sign_in = match authenticate_sign_in(&state, &headers).await {
+        Ok(sign_in) => sign_in,
         Err(error) => return error.into_response(),
     };
     let Ok(upgrade) = upgrade else {
@@ -107,7 +123,7 @@ pub async fn upgrade(
         .on_upgrade(move |socket| async move {
             state.metrics.open_connections.inc();
             let (sink, stream) = socket.split();
-            run(state.clone(), user, sink, stream).await;
+            run_checked(state.clone(), sign_in, sink, stream).await;
             state.metrics.open_connections.dec();
         })
 }
@@ -124,13 +140,41 @@ fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 /// One connection's life, from welcome to close frame; leaves the hub clean behind it.
-pub async fn run<S, R, E>(state: AppState, user: CurrentUser, mut sink: S, mut stream: R)
+pub async fn run<S, R, E>(state: AppState, sign_in: SignIn, sink: S, stream: R)
 where
     S: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, E>> + Unpin,
 {
-    let (mut connection, mut queue) = Connection::new(state, user);
-    let Err(close) = connection.serve(&mut queue, &mut sink, &mut stream).await;
+    serve_connection(state, sign_in, sink, stream, false).await
+}
+
+/// `run`, after checking once more, with the connection registered, that its sign-in has not
+/// ended meanwhile (what the upgrade does; `run` alone is for tests without stored sign-ins).
+pub async fn run_checked<S, R, E>(state: AppState, sign_in: SignIn, sink: S, stream: R)
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
+    serve_connection(state, sign_in, sink, stream, true).await
+}
+
+async fn serve_connection<S, R, E>(
+    state: AppState,
+    sign_in: SignIn,
+    mut sink: S,
+    mut stream: R,
+    recheck: bool,
+) where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
+    let (mut connection, mut queue) = Connection::new(state, sign_in);
+    let close = if recheck && !connection.still_signed_in().await {
+        Close::SIGNED_OUT
+    } else {
+        let Err(close) = connection.serve(&mut queue, &mut sink, &mut stream).await;
+        close
+    };
     if close != Close::GONE {
         let frame = CloseFrame {
             code: close.code,
@@ -138,13 +182,13 @@ where
         };
         let _ = sink.send(Message::Close(Some(frame))).await;
     }
-    connection.unsubscribe_all();
+    connection.leave();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Role;
+    use crate::domain::{CurrentUser, Role};
     use crate::protocol::{Channel, ClientMessage, ErrorCode};
     use crate::server::config::Config;
     use futures::channel::mpsc as channel;
@@ -162,10 +206,10 @@ mod tests {
             .site_root("target/site")
             .build();
         // The tasks (fan-out) are dropped, not aborted: they end with the runtime.
-        let (state, _tasks) = crate::startup::build_state(config, options)
+        let built = crate::startup::build_state(config, options)
             .await
             .expect("state");
-        (state, dir)
+        (built.state, dir)
     }
 
     fn with_heartbeat(mut state: AppState, heartbeat_ms: u64) -> AppState {
@@ -175,12 +219,17 @@ mod tests {
         state
     }
 
-    fn admin() -> CurrentUser {
-        CurrentUser {
-            id: 1,
-            username: "admin".into(),
-            display_name: "Admin".into(),
-            role: Role::Admin,
+    fn admin() -> SignIn {
+        SignIn {
+            user: CurrentUser {
+                id: 1,
+                username: "admin".into(),
+                display_name: "Admin".into(),
+                role: Role::Admin,
+                must_change_password: false,
+            },
+            token_hash: "test".into(),
+            expires_at_ms: i64::MAX,
         }
     }
 
@@ -191,7 +240,7 @@ mod tests {
         task: tokio::task::JoinHandle<()>,
     }
 
-    fn connect(state: &AppState, user: CurrentUser) -> Peer {
+    fn connect(state: &AppState, user: SignIn) -> Peer {
         let (sink, from_server) = channel::channel(1024);
         let (to_server, stream) = channel::channel(1024);
         let task = tokio::spawn(run(state.clone(), user, sink, stream));
@@ -329,7 +378,7 @@ mod tests {
     async fn a_failed_resume_leaves_no_subscriber_behind() {
         let (state, _dir) = test_state().await;
         let user = admin();
-        let channel = Channel::User(user.id);
+        let channel = Channel::User(user.user.id);
         let mut peer = connect(&state, user);
         peer.next().await; // welcome
         state.store.close().await; // every read now fails

@@ -22,11 +22,12 @@ pub struct TestApp {
     pub _dir: tempfile::TempDir,
 }
 
-/// The defaults, with limits out of the way and the demo school seeded.
+/// The defaults, with limits out of the way and the demo school asked for (and so seeded).
 pub fn test_config(database_url: String) -> Config {
     let mut config = Config::defaults("127.0.0.1:0".parse().unwrap());
     config.database_url = database_url;
     config.public_url = "http://rollcall.test".into();
+    config.seed_demo = true;
     config.login_failures_per_address_per_minute = 10_000;
     config.check_in_attempts_per_minute = 10_000;
     config
@@ -194,4 +195,49 @@ impl TestApp {
         assert!(matches!(ws.next().await, ServerMessage::Welcome { .. }));
         ws
     }
+}
+
+/// Calls a server function with a bearer token; returns the status and the JSON answer.
+pub async fn call_as(
+    app: &TestApp,
+    token: &str,
+    function: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/{function}", app.base))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+/// The status of one poll of `channel` with a bearer token.
+pub async fn poll_status(app: &TestApp, token: &str, channel: Channel) -> StatusCode {
+    reqwest::Client::new()
+        .get(format!("{}/api/updates?channel={channel}", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// `call_as` that must succeed; returns the answer.
+pub async fn call_ok(
+    app: &TestApp,
+    token: &str,
+    function: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let (status, value) = call_as(app, token, function, body).await;
+    assert_eq!(status, StatusCode::OK, "{function}: {value}");
+    value
 }

@@ -43,17 +43,29 @@ impl Ws {
 
     /// Waits for the close frame and returns its code.
     pub async fn closed_with(&mut self) -> u16 {
+        self.closed_with_reason().await.0
+    }
+
+    /// Waits for the close frame and returns its code and reason.
+    pub async fn closed_with_reason(&mut self) -> (u16, String) {
         loop {
             match tokio::time::timeout(std::time::Duration::from_secs(10), self.stream.next())
                 .await
                 .expect("closed within 10 s")
             {
-                Some(Ok(Message::Close(Some(frame)))) => return frame.code.into(),
-                Some(Ok(Message::Close(None))) | None => return 1005,
-                Some(Err(_)) => return 1006,
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return (frame.code.into(), frame.reason.to_string())
+                }
+                Some(Ok(Message::Close(None))) | None => return (1005, String::new()),
+                Some(Err(_)) => return (1006, String::new()),
                 Some(Ok(_)) => continue,
             }
         }
+    }
+
+    /// Still served: a subscribe to the user's own channel is answered.
+    pub async fn still_open(&mut self, user_id: i64) {
+        self.subscribe(Channel::User(user_id), None).await;
     }
 
     /// Subscribes and returns the `Subscribed` answer's (position, recovered, replayed).
