@@ -93,7 +93,7 @@ async fn the_first_administrator_is_created_from_the_command_line() {
         .anonymous()
         .call(
             "login",
-            json!({ "username": "head", "password": "a long school passphrase" }),
+            json!({ "username": "head", "password": "a long school passphrase", "bearer": true }),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");

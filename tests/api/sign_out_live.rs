@@ -197,7 +197,7 @@ async fn an_admin_reset_ends_every_sign_in_and_forces_a_new_password() {
         .anonymous()
         .call(
             "login",
-            json!({ "username": "rivera", "password": "temporary pass 1" }),
+            json!({ "username": "rivera", "password": "temporary pass 1", "bearer": true }),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
