@@ -3,8 +3,8 @@
 pub mod attendance;
 pub mod counts;
 pub mod join_code;
-pub mod redirect;
 pub mod password;
+pub mod redirect;
 pub mod session;
 pub mod time;
 pub mod user;

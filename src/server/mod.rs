@@ -3,8 +3,8 @@
 
 pub mod auth;
 pub mod channels;
-pub mod client_ip;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod connections;
 pub mod crypto;

@@ -1,4 +1,6 @@
-//! Who may call what: every server function against every kind of caller.
+//! Who may call what: every server function against every kind of caller (`login` and `logout`
+//! are open to anyone and tested in sign_in.rs); every live channel over WebSocket and polling
+//! in authorization_live.rs.
 
 use crate::helpers::*;
 use reqwest::StatusCode;
@@ -15,55 +17,77 @@ async fn every_server_function_checks_role_and_ownership() {
 
     let anonymous = app.anonymous();
     let student = app.student(1).await;
+    let other_student = app.student(2).await;
     let other_teacher = app.login("okafor", "teacher-demo").await;
     let admin = app.login("admin", "admin-demo").await;
-    let callers: [(&str, &Client); 5] = [
+    let callers: [(&str, &Client); 6] = [
         ("anonymous", &anonymous),
         ("student", &student),
+        ("other student", &other_student),
         ("owner", &owner),
         ("other teacher", &other_teacher),
         ("admin", &admin),
     ];
 
     use StatusCode as S;
-    let (ok, unauth, forbidden) = (S::OK, S::UNAUTHORIZED, S::FORBIDDEN);
+    let (ok, unauth, forbidden, bad) = (S::OK, S::UNAUTHORIZED, S::FORBIDDEN, S::BAD_REQUEST);
     // expected status per caller, in the order of `callers` above
-    let matrix: Vec<(&str, Value, [StatusCode; 5])> = vec![
-        ("my_classes", json!({}), [unauth, forbidden, ok, ok, ok]),
+    let matrix: Vec<(&str, Value, [StatusCode; 6])> = vec![
+        // Anyone, signed in or not.
+        ("me", json!({}), [ok; 6]),
+        ("site_info", json!({}), [ok; 6]),
+        // Any signed-in user for their own account: a too-short new password gets past the
+        // sign-in check to the password rules (400), and changes nothing.
+        (
+            "change_password",
+            json!({ "current_password": "x", "new_password": "short", "sign_out_others": false }),
+            [unauth, bad, bad, bad, bad, bad],
+        ),
+        // Admins only: the role is checked before the password rules.
+        (
+            "reset_password",
+            json!({ "username": "student3", "new_password": "short" }),
+            [unauth, forbidden, forbidden, forbidden, forbidden, bad],
+        ),
+        (
+            "my_classes",
+            json!({}),
+            [unauth, forbidden, forbidden, ok, ok, ok],
+        ),
         (
             "session_dashboard",
             json!({ "session_id": session }),
-            [unauth, forbidden, ok, forbidden, ok],
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
         ),
         (
             "open_session",
             json!({ "class_id": biology, "late_after_minutes": 10 }),
-            [unauth, forbidden, ok, forbidden, ok],
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
         ),
         (
             "mark_attendance",
             json!({ "session_id": session, "student_id": student1_id, "status": "present" }),
-            [unauth, forbidden, ok, forbidden, ok],
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
         ),
         (
             "my_attendance",
             json!({}),
-            [unauth, ok, forbidden, forbidden, forbidden],
+            [unauth, ok, ok, forbidden, forbidden, forbidden],
         ),
         (
             "check_in",
             json!({ "code": code }),
-            [unauth, ok, forbidden, forbidden, forbidden],
+            [unauth, ok, ok, forbidden, forbidden, forbidden],
         ),
         (
             "school_today",
             json!({}),
-            [unauth, forbidden, forbidden, forbidden, ok],
+            [unauth, forbidden, forbidden, forbidden, forbidden, ok],
         ),
         (
             "close_session",
             json!({ "session_id": session }),
-            [unauth, forbidden, ok, forbidden, ok],
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
         ),
     ];
     let mut failures = Vec::new();

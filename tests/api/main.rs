@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod authorization;
+mod authorization_live;
 mod check_in;
 mod crash_safety;
 mod cross_site;
