@@ -36,9 +36,8 @@ pub async fn change_password(
     use crate::domain::password::check_new_password;
     use crate::domain::Username;
     use crate::server::auth::*;
-    use crate::server::client_ip::address_group;
     use crate::server::connections::{EndReason, EndSignIns, EndTarget};
-    use crate::server::login_throttle::{wait_seconds, Outcome};
+    use crate::server::login_throttle::Outcome;
     use crate::server::state;
 
     let sign_in = current_sign_in().await?;
@@ -58,15 +57,7 @@ pub async fn change_password(
         .ok_or_else(AppError::unauthenticated)?;
     // The same throttle as sign-in, on the same account: a stolen sign-in cannot be used to
     // guess the password behind it any faster than the sign-in page allows.
-    let address = client_address().map_or_else(|| "unknown".into(), address_group);
-    let attempt = state
-        .limits
-        .login()
-        .attempt(username.as_str(), &address)
-        .map_err(|refusal| {
-            set_retry_after(wait_seconds(refusal.wait()));
-            AppError::too_many_requests(refusal.message())
-        })?;
+    let attempt = password_attempt(&state, &username)?;
     if !verify_password_gated(current_password, credentials.password_hash).await? {
         attempt.finish(Outcome::Failed);
         return Err(AppError::forbidden("Your current password is not right."));

@@ -25,9 +25,8 @@ pub async fn login(
 ) -> Result<LoginResponse, AppError> {
     use crate::domain::{Role, Username};
     use crate::server::auth::*;
-    use crate::server::client_ip::address_group;
     use crate::server::crypto::{random_token, token_hash};
-    use crate::server::login_throttle::{wait_seconds, Outcome};
+    use crate::server::login_throttle::Outcome;
     use crate::server::{now_ms, state};
 
     let state = state();
@@ -37,15 +36,7 @@ pub async fn login(
     }
     // Throttled before the slow password check, so a refused guess costs nothing. Unknown
     // usernames are throttled under their own name like real ones.
-    let address = client_address().map_or_else(|| "unknown".into(), address_group);
-    let attempt = state
-        .limits
-        .login()
-        .attempt(username.as_str(), &address)
-        .map_err(|refusal| {
-            set_retry_after(wait_seconds(refusal.wait()));
-            AppError::too_many_requests(refusal.message())
-        })?;
+    let attempt = password_attempt(&state, &username)?;
     let credentials = state.store.credentials(&username).await?;
     let stored_hash = credentials
         .as_ref()

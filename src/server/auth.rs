@@ -246,6 +246,25 @@ pub fn calling_device() -> Option<String> {
     device_label(&headers, client_address())
 }
 
+/// Starts a password check for `username` from the calling client, or refuses it at once
+/// (429 with `Retry-After`) while that account or address is being throttled. Sign-in and
+/// password change share it, so neither is a faster way to guess.
+pub fn password_attempt<'a>(
+    state: &'a AppState,
+    username: &crate::domain::Username,
+) -> AppResult<super::login_throttle::Attempt<'a>> {
+    let address =
+        client_address().map_or_else(|| "unknown".into(), super::client_ip::address_group);
+    state
+        .limits
+        .login()
+        .attempt(username.as_str(), &address)
+        .map_err(|refusal| {
+            set_retry_after(super::login_throttle::wait_seconds(refusal.wait()));
+            AppError::too_many_requests(refusal.message())
+        })
+}
+
 /// Tells the client when to try again (`Retry-After`, in seconds) on this server function's
 /// response.
 pub fn set_retry_after(seconds: u64) {
