@@ -92,7 +92,9 @@ pub enum EventBody {
     SessionClosed {
         session_id: SessionId,
         marked_absent: u32,
-        by_user_id: UserId,
+        /// Who closed it; `None` when it closed by itself (its scheduled or automatic end).
+        #[serde(default)]
+        by_user_id: Option<UserId>,
     },
     /// A student's check-in was refused (wrong code, closed session, not on the roster); sent to
     /// the teacher of the session concerned.
@@ -333,7 +335,7 @@ mod tests {
             body: EventBody::SessionClosed {
                 session_id: 1,
                 marked_absent: 2,
-                by_user_id: 9,
+                by_user_id: Some(9),
             },
         };
         let json = serde_json::to_value(&event).unwrap();

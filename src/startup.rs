@@ -8,7 +8,7 @@ use crate::server::config::Config;
 use crate::server::rate_limit::RateLimits;
 use crate::server::store::{Backend, Store};
 use crate::server::{connections, hub, metrics, now_ms, pg_fanout, seed, updates, ws, AppState};
-use crate::server::{request_guard, security_headers};
+use crate::server::{request_guard, scheduler, security_headers};
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
@@ -229,6 +229,11 @@ pub async fn start(config: Config, leptos_options: LeptosOptions) -> Result<Runn
             limits.forget_idle();
         }
     }));
+    background.push(scheduler::spawn(
+        state.store.clone(),
+        state.config.scheduler_interval_ms,
+        state.config.check_in_opens_minutes,
+    ));
     background.push(erase_old_devices(
         state.store.clone(),
         state.config.device_retention_days,

@@ -27,17 +27,18 @@ pub struct SchoolDay {
 /// Today's sessions across the school with counts and rates (admins only).
 #[server(endpoint = "school_today", input = Json)]
 pub async fn school_today() -> Result<SchoolDay, AppError> {
-    use crate::domain::time::{clock_label, date_label, local_day_start, DAY_MS};
     use crate::domain::Role;
     use crate::server::{auth, now_ms, state};
 
     auth::require_role(&[Role::Admin], "The school overview is for admins.").await?;
     let state = state();
-    let offset = state.config.utc_offset_minutes;
+    let zone = &state.config.time_zone;
     let now = now_ms();
-    let from = local_day_start(now, offset);
+    let today = zone.date_of(now);
+    let from = zone.start_of(today);
+    let to = today.tomorrow().map_or(from, |day| zone.start_of(day));
     let mut totals = AttendanceCounts::default();
-    let (sessions, position) = state.store.sessions_between(from, from + DAY_MS).await?;
+    let (sessions, position) = state.store.sessions_between(from, to).await?;
     let sessions = sessions
         .into_iter()
         .map(|(session, counts)| {
@@ -46,7 +47,7 @@ pub async fn school_today() -> Result<SchoolDay, AppError> {
                 id: session.id,
                 class_name: session.class_name,
                 teacher_name: session.teacher_name,
-                starts_at_label: clock_label(session.starts_at_ms, offset),
+                starts_at_label: zone.clock_label(session.starts_at_ms),
                 is_open: session.is_open,
                 counts,
             }
@@ -54,7 +55,7 @@ pub async fn school_today() -> Result<SchoolDay, AppError> {
         .collect();
     Ok(SchoolDay {
         position,
-        date_label: date_label(now, offset),
+        date_label: zone.date_label(now),
         sessions,
         totals,
     })

@@ -8,3 +8,4 @@ pub mod auth;
 pub mod login_form;
 pub mod student;
 pub mod teacher;
+pub mod timetable;

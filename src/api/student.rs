@@ -33,7 +33,7 @@ pub struct HistoryEntry {
 /// Checks the signed-in student in with the join code their teacher shows.
 #[server(endpoint = "check_in", input = Json)]
 pub async fn check_in(code: String) -> Result<CheckInReceipt, AppError> {
-    use crate::domain::{time::clock_label, JoinCode, Role};
+    use crate::domain::{JoinCode, Role};
     use crate::server::{auth, now_ms, state};
 
     let student = auth::require_role(&[Role::Student], "Only students check in.").await?;
@@ -50,7 +50,10 @@ pub async fn check_in(code: String) -> Result<CheckInReceipt, AppError> {
         status: outcome.mark.status,
         source: outcome.mark.source,
         marked_at_ms: outcome.mark.marked_at_ms,
-        marked_at_label: clock_label(outcome.mark.marked_at_ms, state.config.utc_offset_minutes),
+        marked_at_label: state
+            .config
+            .time_zone
+            .clock_label(outcome.mark.marked_at_ms),
         already_marked: outcome.already_marked,
     })
 }
@@ -58,22 +61,21 @@ pub async fn check_in(code: String) -> Result<CheckInReceipt, AppError> {
 /// The signed-in student's recent sessions and marks, newest first.
 #[server(endpoint = "my_attendance", input = Json)]
 pub async fn my_attendance() -> Result<Vec<HistoryEntry>, AppError> {
-    use crate::domain::time::{clock_label, date_label};
     use crate::domain::Role;
     use crate::server::{auth, state};
 
     let student =
         auth::require_role(&[Role::Student], "Attendance history is for students.").await?;
     let state = state();
-    let offset = state.config.utc_offset_minutes;
+    let zone = &state.config.time_zone;
     let sessions = state.store.student_history(student.id, 20).await?;
     Ok(sessions
         .into_iter()
         .map(|s| HistoryEntry {
             session_id: s.session_id,
             class_name: s.class_name,
-            date_label: date_label(s.starts_at_ms, offset),
-            starts_at_label: clock_label(s.starts_at_ms, offset),
+            date_label: zone.date_label(s.starts_at_ms),
+            starts_at_label: zone.clock_label(s.starts_at_ms),
             is_open: s.is_open,
             status: s.status,
             source: s.source,

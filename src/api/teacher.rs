@@ -1,4 +1,6 @@
-use crate::domain::{AttendanceCounts, AttendanceStatus, ClassId, Mark, SessionId, UserId};
+use crate::domain::{
+    AttendanceCounts, AttendanceStatus, ClassId, Mark, SessionId, SessionPhase, UserId,
+};
 use crate::error::AppError;
 use crate::protocol::{Event, StreamPosition};
 use leptos::prelude::*;
@@ -13,15 +15,23 @@ pub struct SessionInfo {
     pub class_id: ClassId,
     pub class_name: String,
     pub teacher_name: String,
+    /// Scheduled start (or when it was opened by hand): lateness counts from here.
     pub starts_at_ms: i64,
+    /// When it closes by itself, if it does.
+    pub ends_at_ms: Option<i64>,
     pub late_after_minutes: u32,
-    pub join_code: String,
+    pub phase: SessionPhase,
+    /// Part of the class's timetable (not opened by hand).
+    pub scheduled: bool,
+    /// Drawn when the session opens; `None` while upcoming.
+    pub join_code: Option<String>,
     pub is_open: bool,
     pub closed_at_ms: Option<i64>,
-    /// The page a student's phone opens from the QR code.
-    pub check_in_url: String,
+    /// The page a student's phone opens from the QR code (once the session has a code).
+    pub check_in_url: Option<String>,
     /// The QR code for `check_in_url`, as an SVG document.
-    pub qr_svg: String,
+    pub qr_svg: Option<String>,
+    /// The school's offset from UTC on the session's day, for its clock times.
     pub utc_offset_minutes: i32,
 }
 
@@ -51,13 +61,13 @@ pub(crate) mod ssr {
             .store
             .existing_session(session_id)
             .await?;
-        check_runs(user, session.teacher_id)?;
+        check_runs(user, &session.teacher_ids)?;
         Ok(session)
     }
 
-    /// 403 unless the user may run the class taught by `teacher_id`.
-    pub fn check_runs(user: &CurrentUser, teacher_id: i64) -> AppResult<()> {
-        if may_run_class(user, teacher_id) {
+    /// 403 unless the user may run the class taught by `teachers`.
+    pub fn check_runs(user: &CurrentUser, teachers: &[i64]) -> AppResult<()> {
+        if may_run_class(user, teachers) {
             Ok(())
         } else {
             Err(AppError::forbidden("This is another teacher's class."))
@@ -95,13 +105,17 @@ pub async fn my_classes() -> Result<Vec<ClassSummary>, AppError> {
     crate::server::state().store.classes_visible_to(&user).await
 }
 
-/// Opens a session of the class starting now (or returns the one already open).
+/// Opens a session of the class now: returns the one already open today, opens the class's
+/// next scheduled session early if it starts within the hour, or else starts an unscheduled
+/// one (late after `late_after_minutes`, closing by itself after the configured time).
 #[server(endpoint = "open_session", input = Json)]
 pub async fn open_session(
     class_id: ClassId,
     late_after_minutes: u32,
 ) -> Result<SessionId, AppError> {
+    use crate::domain::time::MINUTE_MS;
     use crate::domain::JoinCode;
+    use crate::server::store::OpenByHand;
     use crate::server::{crypto, now_ms, state};
 
     let user = ssr::staff().await?;
@@ -111,21 +125,30 @@ pub async fn open_session(
         ));
     }
     let state = state();
-    let teacher = state
+    let teachers = state
         .store
-        .class_teacher(class_id)
+        .class_teachers(class_id)
         .await?
         .ok_or_else(|| AppError::not_found("There is no such class."))?;
-    ssr::check_runs(&user, teacher)?;
+    ssr::check_runs(&user, &teachers)?;
+    if state.store.class_archived(class_id).await? {
+        return Err(AppError::conflict(
+            "This class is archived; restore it before opening a session.",
+        ));
+    }
+    let now = now_ms();
+    let plan = OpenByHand {
+        late_after_minutes,
+        now_ms: now,
+        today_starts_ms: state.config.time_zone.day_start(now),
+        adopt_scheduled_before_ms: now + 60 * MINUTE_MS,
+        unscheduled_ends_ms: now + state.config.unscheduled_session_minutes as i64 * MINUTE_MS,
+    };
     state
         .store
-        .open_session(
-            class_id,
-            late_after_minutes,
-            &ssr::actor(&user),
-            now_ms(),
-            || JoinCode::from_random(crypto::random_bytes()),
-        )
+        .open_session(class_id, &ssr::actor(&user), plan, || {
+            JoinCode::from_random(crypto::random_bytes())
+        })
         .await
 }
 
@@ -143,21 +166,30 @@ pub async fn session_dashboard(session_id: SessionId) -> Result<SessionView, App
             .iter()
             .map(|entry| entry.mark.as_ref().map(|m| m.status)),
     );
-    let check_in_url = format!("{}/checkin/{}", state.config.public_url, session.join_code);
+    let check_in_url = session
+        .join_code
+        .as_ref()
+        .map(|code| format!("{}/checkin/{code}", state.config.public_url));
     Ok(SessionView {
         session: SessionInfo {
             id: session.id,
             class_id: session.class_id,
+            phase: session.phase(),
+            scheduled: session.scheduled,
             class_name: session.class_name,
             teacher_name: session.teacher_name,
             starts_at_ms: session.starts_at_ms,
+            ends_at_ms: session.ends_at_ms,
             late_after_minutes: session.late_after_minutes,
-            join_code: session.join_code.to_string(),
+            join_code: session.join_code.map(|code| code.to_string()),
             is_open: session.is_open,
             closed_at_ms: session.closed_at_ms,
-            qr_svg: ssr::qr_svg(&check_in_url),
+            qr_svg: check_in_url.as_deref().map(ssr::qr_svg),
             check_in_url,
-            utc_offset_minutes: state.config.utc_offset_minutes,
+            utc_offset_minutes: state
+                .config
+                .time_zone
+                .offset_minutes_at(session.starts_at_ms),
         },
         roster: snapshot.roster,
         counts,
@@ -166,7 +198,9 @@ pub async fn session_dashboard(session_id: SessionId) -> Result<SessionView, App
     })
 }
 
-/// Sets a student's status by hand; overrides a self check-in.
+/// Sets a student's status by hand; overrides a self check-in. Works on open and closed
+/// sessions (a correction after the fact), not on upcoming ones; every change is kept in the
+/// session's audit trail.
 #[server(endpoint = "mark_attendance", input = Json)]
 pub async fn mark_attendance(
     session_id: SessionId,

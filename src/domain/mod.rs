@@ -7,7 +7,10 @@ pub mod password;
 pub mod redirect;
 pub mod session;
 pub mod time;
+pub mod timetable;
 pub mod user;
+#[cfg(feature = "ssr")]
+pub mod zone;
 
 pub use attendance::*;
 pub use counts::AttendanceCounts;

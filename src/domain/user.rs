@@ -54,12 +54,13 @@ pub struct CurrentUser {
     pub must_change_password: bool,
 }
 
-/// Who may run a class's sessions (see its roster and marks, open, mark, close): the class's
-/// teacher, or any admin. The one statement of that rule; every check calls it.
-pub fn may_run_class(user: &CurrentUser, class_teacher: UserId) -> bool {
+/// Who may run a class's sessions (see its roster and marks, open, mark, close): one of the
+/// class's teachers (co-teachers and substitutes included), or any admin. The one statement of
+/// that rule; every check calls it.
+pub fn may_run_class(user: &CurrentUser, class_teachers: &[UserId]) -> bool {
     match user.role {
         Role::Admin => true,
-        Role::Teacher => user.id == class_teacher,
+        Role::Teacher => class_teachers.contains(&user.id),
         Role::Student => false,
     }
 }
@@ -113,10 +114,13 @@ mod tests {
             role,
             must_change_password: false,
         };
-        assert!(may_run_class(&user(7, Role::Teacher), 7));
-        assert!(!may_run_class(&user(8, Role::Teacher), 7));
-        assert!(may_run_class(&user(1, Role::Admin), 7));
-        assert!(!may_run_class(&user(7, Role::Student), 7));
+        assert!(may_run_class(&user(7, Role::Teacher), &[7]));
+        assert!(may_run_class(&user(8, Role::Teacher), &[7, 8]));
+        assert!(!may_run_class(&user(8, Role::Teacher), &[7]));
+        assert!(!may_run_class(&user(8, Role::Teacher), &[]));
+        assert!(may_run_class(&user(1, Role::Admin), &[7]));
+        assert!(may_run_class(&user(1, Role::Admin), &[]));
+        assert!(!may_run_class(&user(7, Role::Student), &[7]));
     }
 
     #[test]

@@ -18,7 +18,7 @@ fn event(channel: Channel, seq: i64) -> Event {
         body: EventBody::SessionClosed {
             session_id: 7,
             marked_absent: 0,
-            by_user_id: 1,
+            by_user_id: Some(1),
         },
     }
 }

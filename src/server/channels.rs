@@ -19,7 +19,7 @@ pub async fn authorize_channel(
 ) -> AppResult<()> {
     match channel {
         Channel::Session(id) => match state.store.session(id).await? {
-            Some(session) if may_run_class(user, session.teacher_id) => Ok(()),
+            Some(session) if may_run_class(user, &session.teacher_ids) => Ok(()),
             _ => Err(AppError::forbidden(SESSION_REFUSED)),
         },
         Channel::School if user.role == Role::Admin => Ok(()),

@@ -1,6 +1,7 @@
 //! Run-time settings, all from environment variables with working defaults (see README).
 
 use super::client_ip::TrustedProxies;
+use crate::domain::zone::SchoolZone;
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone)]
@@ -11,8 +12,14 @@ pub struct Config {
     pub addr: SocketAddr,
     /// The address people reach the site at; used in QR codes and for the WebSocket Origin check.
     pub public_url: String,
-    /// The school's offset from UTC in minutes, for "today" and clock times.
-    pub utc_offset_minutes: i32,
+    /// The school's IANA time zone: timetables, "today" and clock times.
+    pub time_zone: SchoolZone,
+    /// How many minutes before its start a scheduled session opens for check-in.
+    pub check_in_opens_minutes: u32,
+    /// How long a session opened by hand stays open before it closes by itself.
+    pub unscheduled_session_minutes: u32,
+    /// How often the scheduler looks for sessions to open and close.
+    pub scheduler_interval_ms: u64,
     /// Seed a demo school into an empty database (off unless asked for: its passwords are
     /// published).
     pub seed_demo: bool,
@@ -53,7 +60,10 @@ impl Config {
             database_url: "sqlite:rollcall.db".into(),
             addr,
             public_url: format!("http://{addr}"),
-            utc_offset_minutes: 0,
+            time_zone: SchoolZone::utc(),
+            check_in_opens_minutes: 10,
+            unscheduled_session_minutes: 120,
+            scheduler_interval_ms: 5_000,
             seed_demo: false,
             login_free_failures: 5,
             login_max_backoff_seconds: 900,
@@ -91,7 +101,32 @@ impl Config {
         let secure_default = c.public_url.starts_with("https://");
         c.database_url = var("DATABASE_URL").unwrap_or(c.database_url);
         c.secure_cookies = var_parsed(&var, "ROLLCALL_SECURE_COOKIES", secure_default)?;
-        c.utc_offset_minutes = var_parsed(&var, "ROLLCALL_UTC_OFFSET_MINUTES", 0)?;
+        if var("ROLLCALL_UTC_OFFSET_MINUTES").is_some() {
+            return Err(
+                "ROLLCALL_UTC_OFFSET_MINUTES is gone: set ROLLCALL_TIME_ZONE to the \
+                 school's IANA time zone (e.g. Europe/Berlin), which also knows daylight saving."
+                    .into(),
+            );
+        }
+        if let Some(name) = var("ROLLCALL_TIME_ZONE") {
+            c.time_zone =
+                SchoolZone::parse(&name).map_err(|e| format!("ROLLCALL_TIME_ZONE: {e}"))?;
+        }
+        c.check_in_opens_minutes = var_parsed(
+            &var,
+            "ROLLCALL_CHECK_IN_OPENS_MINUTES",
+            c.check_in_opens_minutes,
+        )?;
+        c.unscheduled_session_minutes = var_parsed(
+            &var,
+            "ROLLCALL_UNSCHEDULED_SESSION_MINUTES",
+            c.unscheduled_session_minutes,
+        )?;
+        c.scheduler_interval_ms = var_parsed(
+            &var,
+            "ROLLCALL_SCHEDULER_INTERVAL_MS",
+            c.scheduler_interval_ms,
+        )?;
         c.seed_demo = var_parsed(&var, "ROLLCALL_SEED_DEMO", c.seed_demo)?;
         c.login_free_failures =
             var_parsed(&var, "ROLLCALL_LOGIN_FREE_FAILURES", c.login_free_failures)?;
@@ -145,8 +180,16 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         let check = |ok: bool, message: &str| if ok { Ok(()) } else { Err(message.to_string()) };
         check(
-            (-14 * 60..=14 * 60).contains(&self.utc_offset_minutes),
-            "ROLLCALL_UTC_OFFSET_MINUTES must be between -840 and 840.",
+            self.check_in_opens_minutes <= 240,
+            "ROLLCALL_CHECK_IN_OPENS_MINUTES must be between 0 and 240.",
+        )?;
+        check(
+            (5..=720).contains(&self.unscheduled_session_minutes),
+            "ROLLCALL_UNSCHEDULED_SESSION_MINUTES must be between 5 and 720.",
+        )?;
+        check(
+            (100..=600_000).contains(&self.scheduler_interval_ms),
+            "ROLLCALL_SCHEDULER_INTERVAL_MS must be between 100 and 600000.",
         )?;
         check(
             (10..=3_600_000).contains(&self.heartbeat_ms),
@@ -256,7 +299,14 @@ mod tests {
         // A heartbeat this long would overflow the clock arithmetic; it is refused up front.
         let huge = from(&[("ROLLCALL_WS_HEARTBEAT_MS", "18446744073709551615")]).unwrap_err();
         assert!(huge.contains("ROLLCALL_WS_HEARTBEAT_MS"), "{huge}");
-        assert!(from(&[("ROLLCALL_UTC_OFFSET_MINUTES", "100000")]).is_err());
+        // The fixed offset is gone; saying so beats silently showing the wrong times.
+        let offset = from(&[("ROLLCALL_UTC_OFFSET_MINUTES", "60")]).unwrap_err();
+        assert!(offset.contains("ROLLCALL_TIME_ZONE"), "{offset}");
+        let zone = from(&[("ROLLCALL_TIME_ZONE", "Europe/Berlin")]).unwrap();
+        assert_eq!(zone.time_zone.name(), "Europe/Berlin");
+        assert!(from(&[("ROLLCALL_TIME_ZONE", "Berlin")]).is_err());
+        assert!(from(&[("ROLLCALL_CHECK_IN_OPENS_MINUTES", "241")]).is_err());
+        assert!(from(&[("ROLLCALL_UNSCHEDULED_SESSION_MINUTES", "1")]).is_err());
         assert!(from(&[("ROLLCALL_WS_QUEUE", "many")]).is_err());
     }
 

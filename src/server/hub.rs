@@ -204,7 +204,7 @@ mod tests {
             body: EventBody::SessionClosed {
                 session_id: 1,
                 marked_absent: 0,
-                by_user_id: 1,
+                by_user_id: Some(1),
             },
         }
     }

@@ -15,6 +15,7 @@ pub mod password_gate;
 pub mod pg_fanout;
 pub mod rate_limit;
 pub mod request_guard;
+pub mod scheduler;
 pub mod security_headers;
 pub mod seed;
 pub mod store;

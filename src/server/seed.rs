@@ -86,7 +86,7 @@ pub async fn seed_demo_school(store: &Store, now_ms: i64) -> AppResult<bool> {
     }
     for (name, teacher, roster) in CLASSES {
         store
-            .create_class(name, teachers[teacher], &students[roster])
+            .create_class(name, &[teachers[teacher]], &students[roster])
             .await?;
     }
     Ok(true)

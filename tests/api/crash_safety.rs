@@ -10,7 +10,7 @@ use rollcall::domain::{JoinCode, Role, UserId, Username};
 use rollcall::protocol::{Channel, ClientMessage, Event, EventBody, ServerMessage, StreamPosition};
 use rollcall::server::crypto::random_bytes;
 use rollcall::server::now_ms;
-use rollcall::server::store::{Actor, Store};
+use rollcall::server::store::{Actor, OpenByHand, Store};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
@@ -112,15 +112,27 @@ async fn school(database_url: &str) -> School {
         students.push((id, bearer_token(&store, id).await));
     }
     let ids: Vec<UserId> = students.iter().map(|(id, _)| *id).collect();
-    let class_id = store.create_class("Crash 1", teacher, &ids).await.unwrap();
+    let class_id = store
+        .create_class("Crash 1", &[teacher], &ids)
+        .await
+        .unwrap();
     let actor = Actor {
         user_id: teacher,
         device: None,
     };
     let session_id = store
-        .open_session(class_id, 10, &actor, now, || {
-            JoinCode::from_random(random_bytes())
-        })
+        .open_session(
+            class_id,
+            &actor,
+            OpenByHand {
+                late_after_minutes: 10,
+                now_ms: now,
+                today_starts_ms: now - 60_000,
+                adopt_scheduled_before_ms: now,
+                unscheduled_ends_ms: now + 3_600_000,
+            },
+            || JoinCode::from_random(random_bytes()),
+        )
         .await
         .unwrap();
     let join_code = store.existing_session(session_id).await.unwrap().join_code;
@@ -128,7 +140,7 @@ async fn school(database_url: &str) -> School {
     store.close().await;
     School {
         session_id,
-        join_code: join_code.to_string(),
+        join_code: join_code.expect("an open session has a code").to_string(),
         teacher_token,
         students,
     }

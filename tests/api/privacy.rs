@@ -74,7 +74,7 @@ async fn devices_are_erased_after_the_retention_period() {
     let session = store.session(session).await.unwrap().unwrap();
     let student = app.user_id("student2").await;
     let actor = |device: &str| Actor {
-        user_id: session.teacher_id,
+        user_id: session.teacher_ids[0],
         device: Some(device.to_string()),
     };
     let day_ms = 86_400_000;
@@ -114,12 +114,12 @@ async fn devices_are_erased_after_the_retention_period() {
         assert_eq!(
             devices,
             [
-                (long_ago, (None, Some(session.teacher_id))),
+                (long_ago, (None, Some(session.teacher_ids[0]))),
                 (
                     now,
                     (
                         Some("198.51.100.7 · New browser".to_string()),
-                        Some(session.teacher_id)
+                        Some(session.teacher_ids[0])
                     )
                 ),
             ],

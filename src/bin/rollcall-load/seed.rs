@@ -51,7 +51,7 @@ pub async fn seed(args: &Args) -> Value {
         ids.push(id);
     }
     store
-        .create_class("Load class", teacher, &ids)
+        .create_class("Load class", &[teacher], &ids)
         .await
         .unwrap();
     let far = now + 30 * 24 * 3_600_000;

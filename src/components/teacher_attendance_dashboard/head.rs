@@ -3,7 +3,7 @@
 
 use crate::api::teacher::SessionInfo;
 use crate::domain::time::clock_label;
-use crate::domain::AttendanceCounts;
+use crate::domain::{AttendanceCounts, SessionPhase};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -16,21 +16,36 @@ pub fn DashboardHead(
     close: Action<(), Result<u32, AppError>>,
 ) -> impl IntoView {
     let offset = session.utc_offset_minutes;
+    let upcoming = session.phase == SessionPhase::Upcoming;
     let (confirming, set_confirming) = signal(false);
     view! {
         <div class="dashboard-head">
             <div>
                 <h1>{session.class_name.clone()}</h1>
                 <p class="muted">
-                    "Started " {clock_label(session.starts_at_ms, offset)} " · late after "
+                    {if upcoming { "Starts " } else { "Started " }}
+                    {clock_label(session.starts_at_ms, offset)}
+                    {session.ends_at_ms.map(|end| format!("–{}", clock_label(end, offset)))}
+                    {session.scheduled.then_some(" (timetable)")} " · late after "
                     {session.late_after_minutes} " min · "
                     <Show
                         when=move || is_open.get()
                         fallback=move || {
-                            view! {
-                                <span class="pill closed" data-testid="session-closed">
-                                    "Closed " {move || closed_at.get().map(|at| clock_label(at, offset))}
-                                </span>
+                            if upcoming && closed_at.get().is_none() {
+                                view! {
+                                    <span class="pill upcoming" data-testid="session-upcoming">
+                                        "Upcoming: opens by itself"
+                                    </span>
+                                }
+                                    .into_any()
+                            } else {
+                                view! {
+                                    <span class="pill closed" data-testid="session-closed">
+                                        "Closed "
+                                        {move || closed_at.get().map(|at| clock_label(at, offset))}
+                                    </span>
+                                }
+                                    .into_any()
                             }
                         }
                     >
@@ -82,7 +97,7 @@ pub fn JoinPanel(session: SessionInfo) -> impl IntoView {
                 <span class="join-code" data-testid="join-code">{session.join_code}</span>
                 <span class="caption">"Students go to " <code>{session.check_in_url}</code></span>
             </div>
-            <div class="qr" inner_html=session.qr_svg aria-label="QR code for check-in"></div>
+            <div class="qr" inner_html=session.qr_svg.unwrap_or_default() aria-label="QR code for check-in"></div>
         </div>
     }
 }

@@ -14,7 +14,7 @@ use crate::components::connection_status_indicator::ConnectionStatusIndicator;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::live_student_activity::LiveStudentActivity;
 use crate::domain::{AttendanceStatus, SessionId, UserId};
-use crate::protocol::Channel;
+use crate::protocol::{Channel, EventBody};
 use crate::realtime::{use_live, LiveUpdate};
 use crate::web;
 use head::{DashboardHead, JoinPanel};
@@ -87,6 +87,13 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
             Some(position.clone()),
             move |update| match update {
                 LiveUpdate::Reload => reload.run(()),
+                // An upcoming session that opened by itself: read it again for its code and QR.
+                LiveUpdate::Event { event, .. }
+                    if matches!(event.body, EventBody::SessionOpened { .. })
+                        && !model.with_untracked(|m| m.is_open || m.closed_at_ms.is_some()) =>
+                {
+                    reload.run(())
+                }
                 LiveUpdate::Event { event, replayed } => {
                     let changed = model.try_update(|m| m.apply(&event, replayed)).flatten();
                     if let (Some(student), false) = (changed, replayed) {

@@ -3,12 +3,12 @@
 //! mark and its event in the same transaction.
 
 use super::events::append_event;
-use super::rows::{MarkRow, SessionRow, SESSION_COLUMNS};
+use super::rows::MarkRow;
+use super::sessions::session_in;
 use super::Store;
 use crate::domain::{
     decide_check_in, teacher_mark_changes, AttendanceStatus, CheckInDecision, ClassId,
-    ClassSession, CurrentUser, JoinCode, Mark, MarkSource, SessionId, UserId,
-    STATUS_WHEN_UNMARKED_AT_CLOSE,
+    ClassSession, CurrentUser, JoinCode, Mark, MarkSource, SessionId, SessionPhase, UserId,
 };
 use crate::error::{AppError, AppResult};
 use crate::protocol::EventBody;
@@ -139,12 +139,23 @@ impl Store {
         let _writer = self.writer().await;
         let mut tx = self.pool.begin().await?;
         self.lock_session(&mut tx, session.id).await?;
+        let phase = session_in(&mut tx, session.id).await?.map(|s| s.phase());
+        if phase == Some(SessionPhase::Upcoming) {
+            return Err(AppError::conflict(
+                "This session has not started yet, so nobody can be marked in it.",
+            ));
+        }
+        // On the roster: an active student of the class, or anyone already marked here (a
+        // correction after they left the class).
         let student_name: Option<String> = sqlx::query_scalar(
-            "SELECT u.display_name FROM enrollments e JOIN users u ON u.id = e.student_id \
-             WHERE e.class_id = $1 AND e.student_id = $2",
+            "SELECT u.display_name FROM users u WHERE u.id = $2 AND (EXISTS \
+             (SELECT 1 FROM attendance a WHERE a.session_id = $3 AND a.student_id = u.id) \
+             OR (u.active = 1 AND EXISTS (SELECT 1 FROM enrollments e \
+                 WHERE e.class_id = $1 AND e.student_id = u.id)))",
         )
         .bind(session.class_id)
         .bind(student_id)
+        .bind(session.id)
         .fetch_optional(&mut *tx)
         .await?;
         let student_name = student_name
@@ -172,79 +183,36 @@ impl Store {
         Ok(mark)
     }
 
-    /// Closes the session and marks every still-unmarked student absent. Returns how many were
-    /// marked; closing an already closed session changes nothing and returns 0.
+    /// Closes the session by hand and marks every still-unmarked student absent. Returns how
+    /// many were marked; closing a session that is not open changes nothing and returns 0.
     pub async fn close_session(
         &self,
         session: &ClassSession,
         actor: &Actor,
         now_ms: i64,
     ) -> AppResult<u32> {
-        let _writer = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        self.lock_session(&mut tx, session.id).await?;
-        let still_open = session_in(&mut tx, session.id)
-            .await?
-            .is_some_and(|s| s.is_open);
-        if !still_open {
-            return Ok(0);
-        }
-        let unmarked: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT u.id, u.display_name FROM enrollments e JOIN users u ON u.id = e.student_id \
-             WHERE e.class_id = $1 AND NOT EXISTS \
-             (SELECT 1 FROM attendance a WHERE a.session_id = $2 AND a.student_id = u.id) \
-             ORDER BY u.id",
-        )
-        .bind(session.class_id)
-        .bind(session.id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut log = Vec::new();
-        for (student_id, student_name) in &unmarked {
-            let change = MarkChange {
-                session_id: session.id,
-                student_id: *student_id,
-                student_name: student_name.clone(),
-                status: STATUS_WHEN_UNMARKED_AT_CLOSE,
-                source: MarkSource::Automatic,
-                previous: None,
-                by_user_id: None,
-                device: None,
-            };
-            write_mark(&mut tx, &mut log, change, now_ms).await?;
-        }
-        sqlx::query("UPDATE class_sessions SET is_open = 0, closed_at_ms = $1 WHERE id = $2")
-            .bind(now_ms)
-            .bind(session.id)
-            .execute(&mut *tx)
+        let closed = self
+            .close_if(session.id, Some(actor.user_id), now_ms, |_| true)
             .await?;
-        let marked_absent = unmarked.len() as u32;
-        let body = EventBody::SessionClosed {
-            session_id: session.id,
-            marked_absent,
-            by_user_id: actor.user_id,
-        };
-        append_event(&mut tx, &mut log, now_ms, body).await?;
-        self.commit(tx, log).await?;
-        Ok(marked_absent)
+        Ok(closed.unwrap_or(0))
     }
 }
 
 /// One student's new mark, as written by `write_mark`.
-struct MarkChange {
-    session_id: SessionId,
-    student_id: UserId,
-    student_name: String,
-    status: AttendanceStatus,
-    source: MarkSource,
-    previous: Option<AttendanceStatus>,
-    by_user_id: Option<UserId>,
-    device: Option<String>,
+pub(super) struct MarkChange {
+    pub session_id: SessionId,
+    pub student_id: UserId,
+    pub student_name: String,
+    pub status: AttendanceStatus,
+    pub source: MarkSource,
+    pub previous: Option<AttendanceStatus>,
+    pub by_user_id: Option<UserId>,
+    pub device: Option<String>,
 }
 
-/// Writes (or overwrites, bumping the version) a mark and appends its event. The caller holds
-/// the session's lock and has decided the change.
-async fn write_mark(
+/// Writes (or overwrites, bumping the version) a mark, keeps the change in the audit trail and
+/// appends its event. The caller holds the session's lock and has decided the change.
+pub(super) async fn write_mark(
     conn: &mut AnyConnection,
     log: &mut Vec<crate::protocol::Event>,
     change: MarkChange,
@@ -267,6 +235,20 @@ async fn write_mark(
     .bind(change.by_user_id)
     .fetch_one(&mut *conn)
     .await?;
+    sqlx::query(
+        "INSERT INTO attendance_changes \
+         (session_id, student_id, status_before, status_after, source, by_user_id, at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(change.session_id)
+    .bind(change.student_id)
+    .bind(change.previous.map(AttendanceStatus::as_str))
+    .bind(change.status.as_str())
+    .bind(change.source.as_str())
+    .bind(change.by_user_id)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
     let mark = Mark {
         status: change.status,
         source: change.source,
@@ -284,15 +266,6 @@ async fn write_mark(
     );
     append_event(conn, log, now_ms, body).await?;
     Ok(mark)
-}
-
-async fn session_in(conn: &mut AnyConnection, id: SessionId) -> sqlx::Result<Option<ClassSession>> {
-    let row: Option<SessionRow> =
-        sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} WHERE s.id = $1"))
-            .bind(id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.and_then(SessionRow::into_session))
 }
 
 async fn is_enrolled(

@@ -15,13 +15,18 @@ mod accounts;
 mod attendance;
 mod classes;
 mod events;
+mod history;
+mod lifecycle;
 mod reports;
 mod retention;
 mod rows;
 mod sessions;
+mod timetable;
 mod users;
 
 pub use attendance::{Actor, CheckInOutcome};
+pub use lifecycle::{LeaderLock, SchedulerPass};
+pub use sessions::OpenByHand;
 pub use users::UserCredentials;
 
 use crate::protocol::Event;
@@ -104,7 +109,7 @@ impl Store {
             .connect_with(options)
             .await?;
         match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Sqlite => migrate_sqlite(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
         Ok(Store {
@@ -192,6 +197,26 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// SQLite migrations that rebuild a table (copy, drop, rename) need foreign keys off, which
+/// SQLite only allows outside a transaction: so they run on one connection with the keys off,
+/// every key is checked afterwards, and the keys are back on before the connection returns to
+/// the pool.
+async fn migrate_sqlite(pool: &AnyPool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    conn.execute("PRAGMA foreign_keys = OFF").await?;
+    SQLITE_MIGRATIONS.run(&mut *conn).await?;
+    let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+        .fetch_all(&mut *conn)
+        .await?;
+    conn.execute("PRAGMA foreign_keys = ON").await?;
+    if let Some((table,)) = broken.first() {
+        return Err(sqlx::Error::Protocol(format!(
+            "after migrating, rows of {table} point at missing rows (foreign key check failed)"
+        )));
+    }
+    Ok(())
 }
 
 /// Whether the error is a violated unique constraint (a duplicate that a concurrent writer

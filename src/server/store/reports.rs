@@ -1,5 +1,6 @@
 //! Read-only views across sessions: a student's history, the school's day.
 
+use super::classes::teachers_of;
 use super::events::position_in;
 use super::rows::{SessionRow, StudentSessionRow, SESSION_COLUMNS};
 use super::Store;
@@ -9,7 +10,8 @@ use crate::protocol::{Channel, StreamPosition};
 use std::collections::HashMap;
 
 impl Store {
-    /// Sessions of the student's classes, newest first, with their mark if any.
+    /// Sessions of the student's classes that were held (opened), newest first, with their mark
+    /// if any.
     pub async fn student_history(
         &self,
         student_id: UserId,
@@ -21,7 +23,7 @@ impl Store {
              FROM enrollments e JOIN class_sessions s ON s.class_id = e.class_id \
              JOIN classes c ON c.id = s.class_id \
              LEFT JOIN attendance a ON a.session_id = s.id AND a.student_id = e.student_id \
-             WHERE e.student_id = $1 ORDER BY s.starts_at_ms DESC, s.id DESC LIMIT $2",
+             WHERE e.student_id = $1 AND s.opened_at_ms IS NOT NULL ORDER BY s.starts_at_ms DESC, s.id DESC LIMIT $2",
         )
         .bind(student_id)
         .bind(limit)
@@ -58,6 +60,7 @@ impl Store {
         .bind(to_ms)
         .fetch_all(&mut *tx)
         .await?;
+        let teachers = teachers_of(&mut tx, None).await?;
         tx.commit().await?;
         let mut counts: HashMap<i64, AttendanceCounts> = HashMap::new();
         for (session_id, status) in statuses {
@@ -66,7 +69,7 @@ impl Store {
         }
         let sessions = sessions
             .into_iter()
-            .filter_map(SessionRow::into_session)
+            .filter_map(|row| row.into_session(&teachers))
             .map(|session| {
                 let of_session = counts.get(&session.id).copied().unwrap_or_default();
                 (session, of_session)

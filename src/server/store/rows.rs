@@ -7,6 +7,7 @@ use crate::domain::{
 };
 use crate::protocol::{Channel, Event};
 use sqlx::FromRow;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, FromRow)]
 pub(super) struct UserRow {
@@ -35,57 +36,90 @@ impl UserRow {
 pub(super) struct ClassRow {
     pub id: i64,
     pub name: String,
-    pub teacher_name: String,
+    pub archived: i64,
     pub student_count: i64,
     pub open_session_id: Option<i64>,
 }
 
-impl From<ClassRow> for ClassSummary {
-    fn from(row: ClassRow) -> Self {
+impl ClassRow {
+    pub fn into_summary(self, teachers: &Teachers) -> ClassSummary {
         ClassSummary {
-            id: row.id,
-            name: row.name,
-            teacher_name: row.teacher_name,
-            student_count: row.student_count.clamp(0, u32::MAX as i64) as u32,
-            open_session_id: row.open_session_id,
+            id: self.id,
+            name: self.name,
+            teacher_name: teachers.names_of(self.id),
+            archived: self.archived != 0,
+            student_count: self.student_count.clamp(0, u32::MAX as i64) as u32,
+            open_session_id: self.open_session_id,
         }
     }
 }
 
-/// The columns of a `SessionRow`, from `class_sessions s` joined to its class and teacher.
-pub(super) const SESSION_COLUMNS: &str = "s.id, s.class_id, c.name AS class_name, c.teacher_id, \
-     t.display_name AS teacher_name, s.starts_at_ms, s.late_after_minutes, s.join_code, \
-     s.is_open, s.closed_at_ms \
-     FROM class_sessions s JOIN classes c ON c.id = s.class_id JOIN users t ON t.id = c.teacher_id";
+/// Classes' teachers (id and name, by name), read once and looked up per class.
+#[derive(Debug, Default)]
+pub(super) struct Teachers(pub HashMap<i64, Vec<(i64, String)>>);
+
+impl Teachers {
+    pub fn ids_of(&self, class_id: i64) -> Vec<i64> {
+        self.0
+            .get(&class_id)
+            .map(|list| list.iter().map(|(id, _)| *id).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn names_of(&self, class_id: i64) -> String {
+        self.0
+            .get(&class_id)
+            .map(|list| {
+                list.iter()
+                    .map(|(_, name)| name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The columns of a `SessionRow`, from `class_sessions s` joined to its class.
+pub(super) const SESSION_COLUMNS: &str = "s.id, s.class_id, c.name AS class_name, s.starts_at_ms, \
+     s.ends_at_ms, s.late_after_minutes, s.join_code, s.is_open, s.opened_at_ms, s.closed_at_ms, \
+     s.meeting_id FROM class_sessions s JOIN classes c ON c.id = s.class_id";
 
 #[derive(Debug, Clone, FromRow)]
 pub(super) struct SessionRow {
     pub id: i64,
     pub class_id: i64,
     pub class_name: String,
-    pub teacher_id: i64,
-    pub teacher_name: String,
     pub starts_at_ms: i64,
+    pub ends_at_ms: Option<i64>,
     pub late_after_minutes: i64,
-    pub join_code: String,
+    pub join_code: Option<String>,
     pub is_open: i64,
+    pub opened_at_ms: Option<i64>,
     pub closed_at_ms: Option<i64>,
+    pub meeting_id: Option<i64>,
 }
 
 impl SessionRow {
     /// `None` only if the row holds a code this version cannot read (never written by it).
-    pub fn into_session(self) -> Option<ClassSession> {
+    pub fn into_session(self, teachers: &Teachers) -> Option<ClassSession> {
+        let join_code = match self.join_code {
+            Some(code) => Some(JoinCode::parse(&code).ok()?),
+            None => None,
+        };
         Some(ClassSession {
             id: self.id,
+            teacher_ids: teachers.ids_of(self.class_id),
+            teacher_name: teachers.names_of(self.class_id),
             class_id: self.class_id,
             class_name: self.class_name,
-            teacher_id: self.teacher_id,
-            teacher_name: self.teacher_name,
             starts_at_ms: self.starts_at_ms,
+            ends_at_ms: self.ends_at_ms,
             late_after_minutes: self.late_after_minutes.clamp(0, u32::MAX as i64) as u32,
-            join_code: JoinCode::parse(&self.join_code).ok()?,
+            join_code,
             is_open: self.is_open != 0,
+            opened_at_ms: self.opened_at_ms,
             closed_at_ms: self.closed_at_ms,
+            scheduled: self.meeting_id.is_some(),
         })
     }
 }

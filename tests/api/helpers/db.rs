@@ -103,7 +103,8 @@ pub async fn assert_logs_gap_free(db: &sqlx::AnyPool) {
     );
 }
 
-/// What a refused request must not change: people, classes, sessions, marks and the log.
+/// What a refused request must not change: people, classes, timetables, sessions, marks, their
+/// audit trail and the log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fingerprint {
     pub rows: Vec<String>,
@@ -112,16 +113,26 @@ pub struct Fingerprint {
 
 const FINGERPRINT_QUERIES: &[&str] = &[
     "SELECT 'user ' || CAST(id AS TEXT) || ' ' || username || ' ' || display_name || ' ' \
-     || role || ' ' || password_hash FROM users",
-    "SELECT 'class ' || CAST(id AS TEXT) || ' ' || name || ' ' || CAST(teacher_id AS TEXT) \
+     || role || ' ' || password_hash || ' ' || CAST(active AS TEXT) || ' ' \
+     || CAST(must_change_password AS TEXT) FROM users",
+    "SELECT 'class ' || CAST(id AS TEXT) || ' ' || name || ' ' || CAST(archived AS TEXT) \
      FROM classes",
+    "SELECT 'teaches ' || CAST(class_id AS TEXT) || ' ' || CAST(teacher_id AS TEXT) \
+     FROM class_teachers",
     "SELECT 'enrolled ' || CAST(class_id AS TEXT) || ' ' || CAST(student_id AS TEXT) \
      FROM enrollments",
-    "SELECT 'session ' || CAST(id AS TEXT) || ' ' || join_code || ' ' || CAST(is_open AS TEXT) \
-     || ' ' || CAST(late_after_minutes AS TEXT) || ' ' \
-     || COALESCE(CAST(closed_at_ms AS TEXT), '-') FROM class_sessions",
+    "SELECT 'meeting ' || CAST(id AS TEXT) || ' ' || CAST(class_id AS TEXT) || ' ' \
+     || CAST(weekdays AS TEXT) || ' ' || starts_at || ' ' || ends_at || ' ' || first_day \
+     || ' ' || last_day FROM class_meetings",
+    "SELECT 'holiday ' || CAST(id AS TEXT) || ' ' || name || ' ' || first_day || ' ' || last_day \
+     FROM holidays",
+    "SELECT 'session ' || CAST(id AS TEXT) || ' ' || COALESCE(join_code, '-') || ' ' \
+     || CAST(is_open AS TEXT) || ' ' || CAST(late_after_minutes AS TEXT) || ' ' \
+     || CAST(starts_at_ms AS TEXT) || ' ' || COALESCE(CAST(closed_at_ms AS TEXT), '-') \
+     FROM class_sessions",
     "SELECT 'mark ' || CAST(session_id AS TEXT) || ' ' || CAST(student_id AS TEXT) || ' ' \
      || status || ' ' || source || ' ' || CAST(version AS TEXT) FROM attendance",
+    "SELECT 'change ' || CAST(id AS TEXT) FROM attendance_changes",
 ];
 
 impl Fingerprint {
