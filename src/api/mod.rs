@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod login_form;
+pub mod sessions;
 pub mod student;
 pub mod teacher;
 pub mod timetable;

@@ -14,6 +14,18 @@ async fn every_server_function_checks_role_and_ownership() {
     let biology = owner.class_id("Biology 9A").await;
     let student1_id =
         roster_entry(&owner.dashboard(session).await, "student1")["student_id"].clone();
+    let meeting = json!({
+        "weekdays": ["monday"], "starts_at": "09:00", "ends_at": "09:45",
+        "first_day": "2030-03-18", "last_day": "2030-03-18", "late_after_minutes": 5,
+    });
+    let owners_meeting = owner
+        .ok(
+            "add_meeting",
+            json!({ "class_id": biology, "meeting": meeting }),
+        )
+        .await["id"]
+        .clone();
+    let not_found = StatusCode::NOT_FOUND;
 
     let anonymous = app.anonymous();
     let student = app.student(1).await;
@@ -83,6 +95,50 @@ async fn every_server_function_checks_role_and_ownership() {
             "school_today",
             json!({}),
             [unauth, forbidden, forbidden, forbidden, forbidden, ok],
+        ),
+        // Timetables: the class's teachers and admins; holidays: admins change them.
+        (
+            "class_timetable",
+            json!({ "class_id": biology }),
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
+        ),
+        (
+            "add_meeting",
+            json!({ "class_id": biology, "meeting": meeting }),
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
+        ),
+        (
+            "class_sessions",
+            json!({ "class_id": biology }),
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
+        ),
+        (
+            "session_changes",
+            json!({ "session_id": session }),
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
+        ),
+        (
+            "list_holidays",
+            json!({}),
+            [unauth, forbidden, forbidden, ok, ok, ok],
+        ),
+        (
+            "add_holiday",
+            json!({ "holiday": { "name": "Fair", "first_day": "2030-05-01", "last_day": "2030-05-01" } }),
+            [unauth, forbidden, forbidden, forbidden, forbidden, ok],
+        ),
+        (
+            "remove_holiday",
+            json!({ "holiday_id": 999_999 }),
+            [
+                unauth, forbidden, forbidden, forbidden, forbidden, not_found,
+            ],
+        ),
+        // Someone else's meeting answers like a missing one; the owner's goes (then 404).
+        (
+            "remove_meeting",
+            json!({ "meeting_id": owners_meeting }),
+            [unauth, forbidden, forbidden, ok, not_found, not_found],
         ),
         (
             "close_session",

@@ -84,3 +84,72 @@ async fn a_check_in_on_one_instance_reaches_a_socket_on_another_and_resume_cross
         .await;
     assert_eq!(on_a.event().await.seq, event.seq + 4);
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: scripts/test runs it with TEST_DATABASE_URL"]
+async fn two_instances_open_and_close_a_scheduled_session_exactly_once() {
+    use std::time::Duration;
+
+    assert!(
+        on_postgres(),
+        "set TEST_DATABASE_URL to a PostgreSQL server"
+    );
+    let fast = |c: &mut rollcall::server::config::Config| {
+        crate::timetable::berlin_fast_scheduler(c);
+        c.check_in_opens_minutes = 0;
+    };
+    let a = spawn_app_with(fast).await;
+    let mut config = test_config(a.server.state.config.database_url.clone());
+    fast(&mut config);
+    let b = spawn_on(config, tempfile::tempdir().unwrap()).await;
+
+    let teacher = b.teacher().await;
+    let class_id = teacher.class_id("Biology 9A").await;
+    let (meeting, start, _) =
+        meeting_soon(&a, Duration::from_secs(1), Duration::from_secs(3), 5).await;
+    teacher
+        .ok(
+            "add_meeting",
+            json!({ "class_id": class_id, "meeting": meeting }),
+        )
+        .await;
+    let session = crate::timetable::listed_sessions(&teacher, class_id)
+        .await
+        .into_iter()
+        .find(|s| s["starts_at_ms"] == start)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let closed = wait_for_dashboard(&teacher, session, Duration::from_secs(10), "closing", |d| {
+        d["session"]["phase"] == "closed"
+    })
+    .await;
+    let students = closed["roster"].as_array().unwrap().len();
+    assert!(students > 0);
+
+    // Give a second scheduler pass on either instance time to (wrongly) act again.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let log = a.events(Channel::Session(session)).await;
+    let count = |kind: fn(&EventBody) -> bool| log.iter().filter(|e| kind(&e.body)).count();
+    assert_eq!(count(|b| matches!(b, EventBody::SessionOpened { .. })), 1);
+    assert_eq!(count(|b| matches!(b, EventBody::SessionClosed { .. })), 1);
+    assert_eq!(
+        count(|b| matches!(b, EventBody::AttendanceChanged { .. })),
+        students,
+        "each student marked absent once"
+    );
+    let db = database(&a.server.state.config.database_url).await;
+    let (marks, max_version, changes): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), MAX(version), \
+         (SELECT COUNT(*) FROM attendance_changes WHERE session_id = $1) \
+         FROM attendance WHERE session_id = $1",
+    )
+    .bind(session)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (marks, max_version, changes),
+        (students as i64, 1, students as i64)
+    );
+}

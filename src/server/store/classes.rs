@@ -85,6 +85,14 @@ impl Store {
         Ok(archived.unwrap_or(0) != 0)
     }
 
+    /// The class's teachers' names, comma-separated.
+    pub async fn class_teacher_names(&self, class_id: ClassId) -> AppResult<String> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(teachers_of(&mut conn, Some(class_id))
+            .await?
+            .names_of(class_id))
+    }
+
     /// The class's teachers, or `None` when there is no such class.
     pub async fn class_teachers(&self, class_id: ClassId) -> AppResult<Option<Vec<UserId>>> {
         let mut conn = self.pool.acquire().await?;

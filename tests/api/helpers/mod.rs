@@ -11,9 +11,11 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 mod client;
 mod db;
+mod timetable;
 mod ws;
 pub use client::*;
 pub use db::*;
+pub use timetable::*;
 pub use ws::*;
 
 pub struct TestApp {
