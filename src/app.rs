@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::login::LoginPage/>
                     <Route path=path!("/teacher") view=pages::teacher::TeacherClassesPage/>
                     <Route path=path!("/teacher/sessions/:id") view=pages::teacher::TeacherSessionPage/>
+                    <Route path=path!("/teacher/classes/:id") view=pages::class_page::ClassPage/>
                     <Route path=path!("/checkin") view=pages::student::CheckInPage/>
                     <Route path=path!("/checkin/:code") view=pages::student::CheckInPage/>
                     <Route path=path!("/admin") view=pages::admin::AdminTodayPage/>

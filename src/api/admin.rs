@@ -1,4 +1,4 @@
-use crate::domain::{AttendanceCounts, SessionId};
+use crate::domain::{AttendanceCounts, SessionId, SessionPhase};
 use crate::error::AppError;
 use crate::protocol::StreamPosition;
 use leptos::prelude::*;
@@ -12,6 +12,7 @@ pub struct SessionSummary {
     pub teacher_name: String,
     pub starts_at_label: String,
     pub is_open: bool,
+    pub phase: SessionPhase,
     pub counts: AttendanceCounts,
 }
 
@@ -44,6 +45,7 @@ pub async fn school_today() -> Result<SchoolDay, AppError> {
         .map(|(session, counts)| {
             totals.merge(counts);
             SessionSummary {
+                phase: session.phase(),
                 id: session.id,
                 class_name: session.class_name,
                 teacher_name: session.teacher_name,

@@ -3,7 +3,9 @@
 pub mod attendance_bar;
 pub mod connection_status_indicator;
 pub mod error_notice;
+pub mod holidays;
 pub mod live_student_activity;
 pub mod reset_password;
 pub mod status_badge;
 pub mod teacher_attendance_dashboard;
+pub mod timetable_editor;

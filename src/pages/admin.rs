@@ -1,9 +1,10 @@
 use crate::api::admin::{school_today, SchoolDay, SessionSummary};
 use crate::components::attendance_bar::AttendanceBar;
 use crate::components::error_notice::ErrorNotice;
+use crate::components::holidays::HolidaysCard;
 use crate::components::live_student_activity::{push_activity, ActivityItem, LiveStudentActivity};
 use crate::components::reset_password::ResetPasswordCard;
-use crate::domain::{AttendanceCounts, SessionId};
+use crate::domain::{AttendanceCounts, SessionId, SessionPhase};
 use crate::protocol::{Channel, EventBody};
 use crate::realtime::{use_live, LiveUpdate};
 use leptos::prelude::*;
@@ -125,6 +126,7 @@ fn SchoolDayView(day: SchoolDay, reload: Callback<()>) -> impl IntoView {
             </div>
             <aside class="dashboard-side">
                 <LiveStudentActivity items=activity counts=totals compact=true/>
+                <HolidaysCard/>
                 <ResetPasswordCard/>
             </aside>
         </div>
@@ -140,7 +142,13 @@ fn SessionRow(session: LiveSession) -> impl IntoView {
         <tr data-testid=format!("school-session-{}", s.id)>
             <td>
                 <a href=format!("/teacher/sessions/{}", s.id)>{s.class_name}</a>
-                {s.is_open.then(|| view! { <span class="pill open">"Open"</span> })}
+                {match s.phase {
+                    SessionPhase::Open => Some(view! { <span class="pill open">"Open"</span> }.into_any()),
+                    SessionPhase::Upcoming => {
+                        Some(view! { <span class="pill upcoming">"Upcoming"</span> }.into_any())
+                    }
+                    SessionPhase::Closed => None,
+                }}
             </td>
             <td>{s.teacher_name}</td>
             <td>{s.starts_at_label}</td>

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod class_page;
 pub mod login;
 pub mod not_found;
 pub mod student;

@@ -51,7 +51,9 @@ fn ClassCard(class: ClassSummary) -> impl IntoView {
     let class_id = class.id;
     view! {
         <article class="card class-card" data-testid=format!("class-{}", class.id)>
-            <h2>{class.name.clone()}</h2>
+            <h2>
+                <a href=format!("/teacher/classes/{}", class.id)>{class.name.clone()}</a>
+            </h2>
             <p class="muted">{class.student_count} " students · " {class.teacher_name.clone()}</p>
             {match class.open_session_id {
                 Some(session_id) => {
@@ -95,6 +97,9 @@ fn ClassCard(class: ClassSummary) -> impl IntoView {
                         .into_any()
                 }
             }}
+            <a class="small-link" href=format!("/teacher/classes/{}", class.id)>
+                "Sessions and timetable"
+            </a>
             {move || open.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error/> })}
         </article>
     }

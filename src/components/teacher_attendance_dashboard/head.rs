@@ -22,6 +22,9 @@ pub fn DashboardHead(
         <div class="dashboard-head">
             <div>
                 <h1>{session.class_name.clone()}</h1>
+                <p class="muted small">
+                    <a href=format!("/teacher/classes/{}", session.class_id)>"All sessions of this class"</a>
+                </p>
                 <p class="muted">
                     {if upcoming { "Starts " } else { "Started " }}
                     {clock_label(session.starts_at_ms, offset)}

@@ -3,6 +3,7 @@
 //! server; in the browser the session's event stream, followed from the snapshot's position,
 //! keeps the [`SessionModel`] current and the views read from it.
 
+mod changes;
 mod head;
 pub mod model;
 mod notices;
@@ -13,10 +14,11 @@ use crate::components::attendance_bar::AttendanceBar;
 use crate::components::connection_status_indicator::ConnectionStatusIndicator;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::live_student_activity::LiveStudentActivity;
-use crate::domain::{AttendanceStatus, SessionId, UserId};
+use crate::domain::{AttendanceStatus, SessionId, SessionPhase, UserId};
 use crate::protocol::{Channel, EventBody};
 use crate::realtime::{use_live, LiveUpdate};
 use crate::web;
+use changes::MarkChanges;
 use head::{DashboardHead, JoinPanel};
 use leptos::prelude::*;
 pub use model::SessionModel;
@@ -116,6 +118,9 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
     let join_session = session.clone();
     let closed_at = Signal::derive(move || model.with(|m| m.closed_at_ms));
     let activity = Signal::derive(move || model.with(|m| m.activity.clone()));
+    // Changes when any mark does: the history panel reads the trail again.
+    let marks_version = Signal::derive(move || model.with(SessionModel::marks_version));
+    let upcoming = session.phase == SessionPhase::Upcoming;
     view! {
         <DashboardHead session is_open closed_at counts close/>
         {move || action_error().map(|error| view! { <ErrorNotice error/> })}
@@ -130,6 +135,7 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
                     model
                     flashes
                     offset
+                    marking=!upcoming
                     on_mark=move |student, status| {
                         mark.dispatch((student, status));
                     }
@@ -139,6 +145,7 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
                 <ConnectionStatusIndicator detailed=true/>
                 <NoticeList session_id model offset/>
                 <LiveStudentActivity items=activity counts=counts utc_offset_minutes=offset/>
+                <MarkChanges session_id version=marks_version/>
             </aside>
         </div>
     }

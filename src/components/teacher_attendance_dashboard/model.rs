@@ -134,6 +134,11 @@ impl SessionModel {
         self.marks.get(&student).and_then(Option::as_ref)
     }
 
+    /// Grows with every change of any mark (the sum of their versions).
+    pub fn marks_version(&self) -> i64 {
+        self.marks.values().flatten().map(|mark| mark.version).sum()
+    }
+
     pub fn counts(&self) -> AttendanceCounts {
         AttendanceCounts::from_statuses(self.marks.values().map(|m| m.as_ref().map(|m| m.status)))
     }

@@ -13,6 +13,8 @@ pub fn Roster(
     model: RwSignal<SessionModel>,
     flashes: StoredValue<HashMap<UserId, RwSignal<bool>>>,
     offset: i32,
+    /// False while the session is upcoming: nobody can be marked yet.
+    marking: bool,
     on_mark: impl Fn(UserId, AttendanceStatus) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     view! {
@@ -31,7 +33,7 @@ pub fn Roster(
                         let flash = flashes
                             .with_value(|f| f.get(&entry.student_id).copied())
                             .unwrap_or_else(|| RwSignal::new(false));
-                        view! { <RosterRow entry model flash offset on_mark/> }
+                        view! { <RosterRow entry model flash offset marking on_mark/> }
                     })
                     .collect_view()}
             </tbody>
@@ -45,6 +47,7 @@ fn RosterRow(
     model: RwSignal<SessionModel>,
     flash: RwSignal<bool>,
     offset: i32,
+    marking: bool,
     on_mark: impl Fn(UserId, AttendanceStatus) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let student = entry.student_id;
@@ -81,6 +84,7 @@ fn RosterRow(
                         view! {
                             <button
                                 class="chip"
+                                disabled=!marking
                                 class:active=move || status() == Some(option)
                                 data-status=option.as_str()
                                 title=format!("Mark {}", option.label().to_lowercase())
