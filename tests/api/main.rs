@@ -24,3 +24,4 @@ mod sign_in;
 mod sign_in_throttle;
 mod sign_out_live;
 mod timetable;
+mod upgrade;
