@@ -321,18 +321,23 @@ async fn a_session_left_open_from_an_earlier_day_is_closed_not_reused() {
     // As if it had been opened yesterday with a very long automatic close.
     let db = database(&app.server.state.config.database_url).await;
     let day = 86_400_000;
-    sqlx::query("UPDATE class_sessions SET starts_at_ms = starts_at_ms - $1, ends_at_ms = $2 WHERE id = $3")
-        .bind(day)
-        .bind(now_ms() + day)
-        .bind(yesterday)
-        .execute(&db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE class_sessions SET starts_at_ms = starts_at_ms - $1, ends_at_ms = $2 WHERE id = $3",
+    )
+    .bind(day)
+    .bind(now_ms() + day)
+    .bind(yesterday)
+    .execute(&db)
+    .await
+    .unwrap();
     let (today, _) = teacher.open_session("Biology 9A", 10).await;
     assert_ne!(today, yesterday, "a new day gets a new session");
     let old = teacher.dashboard(yesterday).await;
     assert_eq!(old["session"]["phase"], "closed");
-    assert_eq!(status_of(&old, "student1"), ("absent".into(), "automatic".into()));
+    assert_eq!(
+        status_of(&old, "student1"),
+        ("absent".into(), "automatic".into())
+    );
     // Opening again today answers today's session.
     assert_eq!(teacher.open_session("Biology 9A", 10).await.0, today);
 }
