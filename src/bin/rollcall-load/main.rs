@@ -7,6 +7,7 @@
 //!   rollcall-load checkins --url … --rate 0 --seconds 20 --concurrency 64
 //!   rollcall-load storm    --url … --clients 10000 --server-bin target/release/rollcall
 //!   rollcall-load login-rush --url … --students 1000 --seconds 60 --concurrency 64 [--pid P]
+//!   rollcall-load school   --classes 100 --days 180                          (uses DATABASE_URL)
 
 mod accounts;
 mod args;
@@ -15,6 +16,7 @@ mod client;
 mod fanout;
 mod hold;
 mod login_rush;
+mod school;
 mod seed;
 mod stats;
 mod storm;
@@ -34,8 +36,9 @@ async fn main() {
         "checkins" => checkins::checkins(&args).await,
         "storm" => storm::storm(&args).await,
         "login-rush" => login_rush::login_rush(&args).await,
+        "school" => school::school(&args).await,
         _ => {
-            eprintln!("usage: rollcall-load seed|hold|fanout|checkins|storm|login-rush [--option value …] (see docs/benchmarks.md)");
+            eprintln!("usage: rollcall-load seed|hold|fanout|checkins|storm|login-rush|school [--option value …] (see docs/benchmarks.md)");
             std::process::exit(2);
         }
     };
