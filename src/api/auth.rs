@@ -52,6 +52,12 @@ pub async fn login(
         ));
     };
     attempt.finish(Outcome::Succeeded);
+    // Said only to someone who knows the password, so it tells a guesser nothing.
+    if credentials.active == 0 {
+        return Err(AppError::forbidden(
+            "This account has been deactivated. Ask the school office if this is a mistake.",
+        ));
+    }
     let role = Role::parse(&credentials.role).ok_or_else(AppError::internal)?;
     let must_change_password = credentials.must_change_password != 0;
     let token = random_token(32);

@@ -3,6 +3,8 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_classes;
+pub mod admin_users;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod login_form;

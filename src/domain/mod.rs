@@ -2,6 +2,7 @@
 
 pub mod attendance;
 pub mod counts;
+pub mod import;
 pub mod join_code;
 pub mod password;
 pub mod redirect;

@@ -65,6 +65,15 @@ pub fn may_run_class(user: &CurrentUser, class_teachers: &[UserId]) -> bool {
     }
 }
 
+/// A person's name as shown to others: 1–100 characters, no control characters.
+pub fn parse_display_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err("Give a name of 1 to 100 characters.".into());
+    }
+    Ok(name.to_string())
+}
+
 /// A login name: 1–64 characters of letters, digits, `.`, `-`, `_`; compared case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);

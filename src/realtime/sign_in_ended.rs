@@ -8,13 +8,15 @@ pub enum SignInEnded {
     SignedOut,
     Expired,
     PasswordChanged,
+    Deactivated,
 }
 
 impl SignInEnded {
-    const ALL: [SignInEnded; 3] = [
+    const ALL: [SignInEnded; 4] = [
         SignInEnded::SignedOut,
         SignInEnded::Expired,
         SignInEnded::PasswordChanged,
+        SignInEnded::Deactivated,
     ];
 
     /// From the reason of a WebSocket close with code 4001 (see docs/protocol.md); anything
@@ -23,6 +25,7 @@ impl SignInEnded {
         match reason {
             "sign-in expired" => SignInEnded::Expired,
             "password changed" => SignInEnded::PasswordChanged,
+            "account deactivated" => SignInEnded::Deactivated,
             _ => SignInEnded::SignedOut,
         }
     }
@@ -32,6 +35,7 @@ impl SignInEnded {
             SignInEnded::SignedOut => "signed-out",
             SignInEnded::Expired => "expired",
             SignInEnded::PasswordChanged => "password-changed",
+            SignInEnded::Deactivated => "deactivated",
         }
     }
 
@@ -46,6 +50,9 @@ impl SignInEnded {
             SignInEnded::Expired => "Your sign-in expired. Sign in again to continue.",
             SignInEnded::PasswordChanged => {
                 "Your password was changed, so you were signed out here. Sign in with the new password."
+            }
+            SignInEnded::Deactivated => {
+                "Your account has been deactivated. Ask the school office if this is a mistake."
             }
         }
     }

@@ -3,7 +3,7 @@
 //! than `ROLLCALL_WS_PER_USER` of them (the oldest is closed to make room).
 //!
 //! Two requests end connections: "end sign-in T" (sign-out) and "end every sign-in of user U"
-//! (password change or reset, later deactivation). On PostgreSQL the same request also travels
+//! (password change or reset, deactivation). On PostgreSQL the same request also travels
 //! to every other instance as a NOTIFY in the transaction that deleted the sign-ins
 //! ([`EndSignIns::to_notification`], read back by `server::pg_fanout`).
 
@@ -19,6 +19,8 @@ use tokio::sync::watch;
 pub enum EndReason {
     SignedOut,
     PasswordChanged,
+    /// An administrator deactivated the account.
+    Deactivated,
 }
 
 impl EndReason {
@@ -26,6 +28,7 @@ impl EndReason {
         match self {
             EndReason::SignedOut => Close::SIGNED_OUT,
             EndReason::PasswordChanged => Close::PASSWORD_CHANGED,
+            EndReason::Deactivated => Close::DEACTIVATED,
         }
     }
 
@@ -33,13 +36,18 @@ impl EndReason {
         match self {
             EndReason::SignedOut => "signed-out",
             EndReason::PasswordChanged => "password-changed",
+            EndReason::Deactivated => "deactivated",
         }
     }
 
     fn parse(key: &str) -> Option<EndReason> {
-        [EndReason::SignedOut, EndReason::PasswordChanged]
-            .into_iter()
-            .find(|reason| reason.key() == key)
+        [
+            EndReason::SignedOut,
+            EndReason::PasswordChanged,
+            EndReason::Deactivated,
+        ]
+        .into_iter()
+        .find(|reason| reason.key() == key)
     }
 }
 

@@ -47,7 +47,10 @@ pub async fn school(args: &Args) -> Value {
         store.add_meeting(*class, &rule, &zone, now).await.unwrap();
     }
     let schedule_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let (upcoming, _) = store.class_sessions(ids[0], 1_000_000, 0, i64::MAX).await.unwrap();
+    let (upcoming, _) = store
+        .class_sessions(ids[0], 1_000_000, 0, i64::MAX)
+        .await
+        .unwrap();
     let sessions = upcoming.len() * classes;
 
     // A pass with nothing due (the usual case), then one an hour into the school day.
@@ -58,7 +61,10 @@ pub async fn school(args: &Args) -> Value {
         .unwrap();
     let idle_pass_ms = started.elapsed().as_secs_f64() * 1000.0;
     let started = Instant::now();
-    let list = store.class_sessions(ids[0], 10, 30, i64::MAX).await.unwrap();
+    let list = store
+        .class_sessions(ids[0], 10, 30, i64::MAX)
+        .await
+        .unwrap();
     let list_ms = started.elapsed().as_secs_f64() * 1000.0;
     assert!(!list.0.is_empty());
     json!({

@@ -58,7 +58,7 @@ impl Store {
         Ok(live)
     }
 
-    async fn delete_sign_ins(
+    pub(super) async fn delete_sign_ins(
         &self,
         conn: &mut AnyConnection,
         request: &EndSignIns,

@@ -12,6 +12,8 @@
 //! `reports`, `retention`. Row types are private to `rows`; callers get domain and wire types.
 
 mod accounts;
+mod admin_classes;
+mod admin_users;
 mod attendance;
 mod classes;
 mod events;
@@ -24,6 +26,8 @@ mod sessions;
 mod timetable;
 mod users;
 
+pub use admin_classes::Member;
+pub use admin_users::{UserFilter, UserListing};
 pub use attendance::{Actor, CheckInOutcome};
 pub use lifecycle::{LeaderLock, SchedulerPass};
 pub use sessions::OpenByHand;

@@ -15,6 +15,8 @@ pub struct UserCredentials {
     pub role: String,
     pub password_hash: String,
     pub must_change_password: i64,
+    /// 0 once an administrator deactivated the account: it may not sign in.
+    pub active: i64,
 }
 
 impl Store {
@@ -56,8 +58,8 @@ impl Store {
 
     pub async fn credentials(&self, username: &Username) -> AppResult<Option<UserCredentials>> {
         Ok(sqlx::query_as(
-            "SELECT id, username, display_name, role, password_hash, must_change_password \
-             FROM users WHERE username = $1",
+            "SELECT id, username, display_name, role, password_hash, must_change_password, \
+             active FROM users WHERE username = $1",
         )
         .bind(username.as_str())
         .fetch_optional(&self.pool)
@@ -102,7 +104,8 @@ impl Store {
         let row: Option<UserRow> = sqlx::query_as(
             "SELECT u.id, u.username, u.display_name, u.role, u.must_change_password, \
              a.expires_at_ms FROM auth_sessions a \
-             JOIN users u ON u.id = a.user_id WHERE a.token_hash = $1 AND a.expires_at_ms > $2",
+             JOIN users u ON u.id = a.user_id WHERE a.token_hash = $1 AND a.expires_at_ms > $2 \
+             AND u.active = 1",
         )
         .bind(token_hash)
         .bind(now_ms)

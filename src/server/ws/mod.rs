@@ -65,6 +65,10 @@ impl Close {
         code: close_code::UNAUTHENTICATED,
         reason: "password changed",
     };
+    pub const DEACTIVATED: Close = Close {
+        code: close_code::UNAUTHENTICATED,
+        reason: "account deactivated",
+    };
     pub const SIGN_IN_EXPIRED: Close = Close {
         code: close_code::UNAUTHENTICATED,
         reason: "sign-in expired",
