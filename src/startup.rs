@@ -2,6 +2,7 @@
 //! Nothing under `server/` depends on this module, the app or the API; this module depends on
 //! all of them.
 
+use crate::api::import;
 use crate::app::{shell, App};
 use crate::error::{AppError, ErrorKind};
 use crate::server::config::Config;
@@ -13,7 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -107,6 +108,10 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             state.config.max_body_bytes,
         ))
+        // CSV files are larger than any other request: these routes have their own limit.
+        .route(import::PREVIEW_PATH, csv_upload(post(import::preview)))
+        .route(import::APPLY_PATH, csv_upload(post(import::apply)))
+        .route(import::TEMPLATE_PATH, get(import::template))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             request_guard::refuse_foreign_requests,
@@ -124,6 +129,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+fn csv_upload(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    route
+        .layer::<_, std::convert::Infallible>(tower_http::limit::RequestBodyLimitLayer::new(
+            import::MAX_IMPORT_BYTES,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            import::MAX_IMPORT_BYTES,
+        ))
+}
+
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.user_count().await {
         Ok(_) => "ok".into_response(),
@@ -139,12 +154,17 @@ async fn limit_body(State(state): State<AppState>, request: Request, next: Next)
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > state.config.max_body_bytes) {
+    let limit = if request.uri().path().starts_with(import::PATH_PREFIX) {
+        import::MAX_IMPORT_BYTES
+    } else {
+        state.config.max_body_bytes
+    };
+    if declared.is_some_and(|len| len > limit) {
         return AppError::new(
             ErrorKind::PayloadTooLarge,
             format!(
                 "The request is too large (the limit is {} KB).",
-                state.config.max_body_bytes / 1024
+                limit / 1024
             ),
         )
         .into_response();

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod admin_classes;
 pub mod admin_users;
 pub mod auth;
+pub mod import;
 #[cfg(feature = "ssr")]
 pub mod login_form;
 pub mod sessions;

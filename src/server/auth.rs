@@ -36,6 +36,18 @@ pub fn hash_password(password: &str) -> String {
         .to_string()
 }
 
+/// A hash for a one-time password Rollcall generated itself (80 random bits): its strength is
+/// the randomness, not the hash's cost, so argon2 runs at its smallest cost and an import can
+/// make thousands in seconds. Never for a password a person chose.
+pub fn hash_generated_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    let params = argon2::Params::new(8, 1, 1, None).expect("argon2's minimum parameters are valid");
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with valid parameters cannot fail")
+        .to_string()
+}
+
 /// Whether `password` matches `stored_hash` (a PHC string: algorithm, parameters, salt, hash).
 /// Call it through [`verify_password_gated`] on a request path.
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {

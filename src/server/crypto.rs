@@ -1,4 +1,5 @@
-//! Randomness and hashing for secrets: session tokens, channel epochs, join codes.
+//! Randomness and hashing for secrets: session tokens, channel epochs, join codes, one-time
+//! passwords.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -38,4 +39,24 @@ mod tests {
         assert_ne!(token_hash(&a), a);
         assert_eq!(token_hash(&a).len(), 64);
     }
+}
+
+/// A one-time password a person can type from a printout: 16 characters from an alphabet
+/// without look-alikes (79 bits), in groups of four.
+pub fn one_time_password() -> String {
+    const ALPHABET: &[u8; 31] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut chars = Vec::with_capacity(16);
+    while chars.len() < 16 {
+        // Bytes from 248 up are dropped so every character is equally likely.
+        for byte in random_bytes::<32>().into_iter().filter(|b| *b < 248) {
+            if chars.len() < 16 {
+                chars.push(ALPHABET[usize::from(byte % 31)] as char);
+            }
+        }
+    }
+    chars
+        .chunks(4)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }

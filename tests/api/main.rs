@@ -5,6 +5,7 @@ mod generators;
 mod helpers;
 
 mod accounts;
+mod admin_people;
 mod authorization;
 mod authorization_live;
 mod check_in;
