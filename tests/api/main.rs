@@ -15,6 +15,7 @@ mod cross_site;
 mod fuzz;
 mod fuzz_live;
 mod headers;
+mod import;
 mod input;
 mod live;
 mod live_limits;
