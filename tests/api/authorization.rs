@@ -96,6 +96,70 @@ async fn every_server_function_checks_role_and_ownership() {
             json!({}),
             [unauth, forbidden, forbidden, forbidden, forbidden, ok],
         ),
+        // Administration: admins only; the role is checked before anything else.
+        (
+            "list_users",
+            json!({ "query": "", "role": null, "include_inactive": true, "page": 0 }),
+            [unauth, forbidden, forbidden, forbidden, forbidden, ok],
+        ),
+        (
+            "create_user",
+            json!({ "username": "zed", "display_name": "Zed", "role": "student", "password": "short" }),
+            [unauth, forbidden, forbidden, forbidden, forbidden, bad],
+        ),
+        (
+            "update_user",
+            json!({ "user_id": student1_id, "display_name": "", "role": "student" }),
+            [unauth, forbidden, forbidden, forbidden, forbidden, bad],
+        ),
+        (
+            "set_user_active",
+            json!({ "user_id": 999_999, "active": true }),
+            [
+                unauth, forbidden, forbidden, forbidden, forbidden, not_found,
+            ],
+        ),
+        (
+            "class_admin",
+            json!({ "class_id": biology }),
+            [unauth, forbidden, forbidden, forbidden, forbidden, ok],
+        ),
+        (
+            "create_class",
+            json!({ "name": "", "teacher_ids": [] }),
+            [unauth, forbidden, forbidden, forbidden, forbidden, bad],
+        ),
+        (
+            "rename_class",
+            json!({ "class_id": 999_999, "name": "Latin" }),
+            [
+                unauth, forbidden, forbidden, forbidden, forbidden, not_found,
+            ],
+        ),
+        (
+            "set_class_archived",
+            json!({ "class_id": 999_999, "archived": true }),
+            [
+                unauth, forbidden, forbidden, forbidden, forbidden, not_found,
+            ],
+        ),
+        (
+            "set_class_teachers",
+            json!({ "class_id": biology, "teacher_ids": [student1_id] }),
+            [unauth, forbidden, forbidden, forbidden, forbidden, bad],
+        ),
+        (
+            "enrol_students",
+            json!({ "class_id": biology, "usernames": [] }),
+            [unauth, forbidden, forbidden, forbidden, forbidden, bad],
+        ),
+        (
+            "unenrol_student",
+            json!({ "class_id": 999_999, "student_id": student1_id }),
+            [
+                unauth, forbidden, forbidden, forbidden, forbidden, not_found,
+            ],
+        ),
         // Timetables: the class's teachers and admins; holidays: admins change them.
         (
             "class_timetable",
