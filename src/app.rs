@@ -59,6 +59,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/checkin") view=pages::student::CheckInPage/>
                     <Route path=path!("/checkin/:code") view=pages::student::CheckInPage/>
                     <Route path=path!("/admin") view=pages::admin::AdminTodayPage/>
+                    <Route path=path!("/admin/users") view=pages::admin_people::AdminPeoplePage/>
+                    <Route path=path!("/admin/classes") view=pages::admin_classes::AdminClassesPage/>
+                    <Route path=path!("/admin/classes/:id") view=pages::admin_classes::AdminClassPage/>
+                    <Route path=path!("/admin/import") view=pages::admin_import::AdminImportPage/>
                     <Route path=path!("/account/password") view=pages::account::ChangePasswordPage/>
                 </Routes>
             </main>
@@ -148,7 +152,12 @@ fn Header() -> impl IntoView {
                     match user.await {
                         Ok(Some(user)) => {
                             let links = match user.role {
-                                Role::Admin => vec![("/admin", "Today"), ("/teacher", "Classes")],
+                                Role::Admin => vec![
+                                    ("/admin", "Today"),
+                                    ("/admin/classes", "Classes"),
+                                    ("/admin/users", "People"),
+                                    ("/admin/import", "Import"),
+                                ],
                                 Role::Teacher => vec![("/teacher", "My classes")],
                                 Role::Student => vec![("/checkin", "Check in")],
                             };

@@ -58,3 +58,64 @@ pub fn use_ticking_now() -> ReadSignal<f64> {
     });
     now
 }
+
+/// A file the person chose in an `<input type=file>` (nothing on the server).
+#[derive(Clone)]
+pub struct PickedFile {
+    #[cfg(feature = "hydrate")]
+    file: web_sys::File,
+}
+
+/// The file chosen in the input that fired `ev`, if any.
+pub fn picked_file(ev: &leptos::ev::Event) -> Option<PickedFile> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let input: web_sys::HtmlInputElement = ev.target()?.dyn_into().ok()?;
+        let file = input.files()?.get(0)?;
+        Some(PickedFile { file })
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        None
+    }
+}
+
+/// POSTs the file's bytes as `text/csv` (the browser reads them; nothing re-encodes them) and
+/// reads the JSON answer, or the server's error.
+pub async fn post_csv<T: serde::de::DeserializeOwned>(
+    path: &str,
+    file: &PickedFile,
+) -> Result<T, crate::error::AppError> {
+    use crate::error::{AppError, ErrorKind};
+    #[cfg(feature = "hydrate")]
+    {
+        let unreachable = || {
+            AppError::new(
+                ErrorKind::Internal,
+                "Rollcall cannot be reached. Check the connection and try again.",
+            )
+        };
+        let response = gloo_net::http::Request::post(path)
+            .header("content-type", "text/csv")
+            .body(wasm_bindgen::JsValue::from(file.file.clone()))
+            .map_err(|_| unreachable())?
+            .send()
+            .await
+            .map_err(|_| unreachable())?;
+        if response.ok() {
+            response.json::<T>().await.map_err(|_| unreachable())
+        } else {
+            Err(response
+                .json::<AppError>()
+                .await
+                .unwrap_or_else(|_| unreachable()))
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (path, file);
+        Err(AppError::new(ErrorKind::Internal, "Only in the browser."))
+    }
+}

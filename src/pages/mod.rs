@@ -2,6 +2,9 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_classes;
+pub mod admin_import;
+pub mod admin_people;
 pub mod class_page;
 pub mod login;
 pub mod not_found;

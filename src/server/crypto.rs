@@ -26,21 +26,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_random_and_hashed() {
-        let a = random_token(32);
-        assert_eq!(a.len(), 64);
-        assert_ne!(a, random_token(32));
-        assert_eq!(token_hash(&a), token_hash(&a));
-        assert_ne!(token_hash(&a), a);
-        assert_eq!(token_hash(&a).len(), 64);
-    }
-}
-
 /// A one-time password a person can type from a printout: 16 characters from an alphabet
 /// without look-alikes (79 bits), in groups of four.
 pub fn one_time_password() -> String {
@@ -59,4 +44,29 @@ pub fn one_time_password() -> String {
         .map(|group| group.iter().collect::<String>())
         .collect::<Vec<_>>()
         .join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = random_token(32);
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, random_token(32));
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_ne!(token_hash(&a), a);
+        assert_eq!(token_hash(&a).len(), 64);
+    }
+
+    #[test]
+    fn one_time_passwords_are_long_typable_and_different() {
+        let a = one_time_password();
+        assert_eq!(a.len(), 19);
+        assert!(a
+            .chars()
+            .all(|c| c == '-' || "abcdefghjkmnpqrstuvwxyz23456789".contains(c)));
+        assert_ne!(a, one_time_password());
+    }
 }
