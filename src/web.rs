@@ -119,3 +119,24 @@ pub async fn post_csv<T: serde::de::DeserializeOwned>(
         Err(AppError::new(ErrorKind::Internal, "Only in the browser."))
     }
 }
+
+/// Loads data in the browser only, whenever `source` changes: `None` until it arrives. For
+/// panels nested inside a page that already streams a resource: a second, nested resource can
+/// stall the server's out-of-order stream, and a plain effect renders the same (nothing) on the
+/// server and at hydration.
+pub fn load_in_browser<S, T, Fut>(
+    source: impl Fn() -> S + 'static,
+    fetch: impl Fn(S) -> Fut + 'static,
+) -> RwSignal<Option<T>>
+where
+    S: 'static,
+    T: Send + Sync + 'static,
+    Fut: std::future::Future<Output = T> + 'static,
+{
+    let value = RwSignal::new(None);
+    Effect::new(move |_| {
+        let future = fetch(source());
+        leptos::task::spawn_local(async move { value.set(Some(future.await)) });
+    });
+    value
+}

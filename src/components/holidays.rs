@@ -8,7 +8,9 @@ use leptos::prelude::*;
 
 #[component]
 pub fn HolidaysCard() -> impl IntoView {
-    let holidays = Resource::new(|| (), |_| list_holidays());
+    // Loaded by the browser: this card sits inside the page's own streamed resource.
+    let reloads = RwSignal::new(0u32);
+    let holidays = crate::web::load_in_browser(move || reloads.get(), |_| list_holidays());
     let name = RwSignal::new(String::new());
     let first_day = RwSignal::new(String::new());
     let last_day = RwSignal::new(String::new());
@@ -17,7 +19,7 @@ pub fn HolidaysCard() -> impl IntoView {
         async move {
             let result = add_holiday(holiday).await;
             if result.is_ok() {
-                holidays.refetch();
+                reloads.update(|n| *n += 1);
                 name.set(String::new());
             }
             result
@@ -28,7 +30,7 @@ pub fn HolidaysCard() -> impl IntoView {
         async move {
             let result = remove_holiday(id).await;
             if result.is_ok() {
-                holidays.refetch();
+                reloads.update(|n| *n += 1);
             }
             result
         }
@@ -50,36 +52,31 @@ pub fn HolidaysCard() -> impl IntoView {
         <section class="card" data-testid="holidays">
             <h2>"School holidays"</h2>
             <p class="muted small">"Nothing is scheduled on a holiday (both days included)."</p>
-            <Transition fallback=|| view! { <p class="muted small">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match holidays.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"None yet."</p> }.into_any(),
-                        Ok(list) => {
-                            view! {
-                                <ul class="holiday-list">
-                                    {list
-                                        .into_iter()
-                                        .map(|h| {
-                                            let id = h.id;
-                                            view! {
-                                                <li>
-                                                    <strong>{h.input.name}</strong> " " {h.input.first_day}
-                                                    " – " {h.input.last_day} " "
-                                                    <button class="button small ghost" on:click=move |_| {
-                                                        remove.dispatch(id);
-                                                    }>"Remove"</button>
-                                                </li>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ul>
-                            }
-                                .into_any()
-                        }
-                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match holidays.get() {
+                None => view! { <p class="muted small">"Loading…"</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"None yet."</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <ul class="holiday-list">
+                        {list
+                            .into_iter()
+                            .map(|h| {
+                                let id = h.id;
+                                view! {
+                                    <li>
+                                        <strong>{h.input.name}</strong> " " {h.input.first_day}
+                                        " – " {h.input.last_day} " "
+                                        <button class="button small ghost" on:click=move |_| {
+                                            remove.dispatch(id);
+                                        }>"Remove"</button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+                .into_any(),
+                Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+            }}
             <form
                 class="inline-form"
                 on:submit=move |ev| {

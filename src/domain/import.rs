@@ -76,7 +76,7 @@ mod reading {
     use super::*;
     use crate::domain::password::check_new_password;
     use crate::domain::{parse_display_name, Username};
-    use std::collections::{BTreeSet, HashMap, HashSet};
+    use std::collections::{HashMap, HashSet};
 
     const REQUIRED: [&str; 3] = ["username", "display_name", "role"];
     const OPTIONAL: [&str; 2] = ["classes", "password"];
@@ -430,16 +430,21 @@ mod reading {
 
     fn unknown_class(name: &str, school: &School) -> String {
         let wanted = name.to_lowercase();
-        let close: BTreeSet<&String> = school
+        // The nearest name by edits (a typo), or one that differs only in case or length.
+        let close = school
             .classes
             .keys()
-            .filter(|known| {
-                let known = known.to_lowercase();
-                known == wanted || known.contains(&wanted) || wanted.contains(&known)
+            .map(|known| (strsim::levenshtein(&known.to_lowercase(), &wanted), known))
+            .filter(|(distance, known)| {
+                *distance <= 2
+                    || known.to_lowercase().contains(&wanted)
+                    || wanted.contains(&known.to_lowercase())
             })
-            .collect();
-        match close.into_iter().next() {
-            Some(guess) => format!("There is no class called '{name}'. Did you mean '{guess}'?"),
+            .min();
+        match close {
+            Some((_, guess)) => {
+                format!("There is no class called '{name}'. Did you mean '{guess}'?")
+            }
             None => format!("There is no class called '{name}'. Create it first, then import."),
         }
     }

@@ -98,9 +98,14 @@ fn unknown_classes_and_impossible_role_changes_are_errors_with_a_hint() {
     let file = "username,display_name,role,classes\n\
                 ben,Ben,student,biology 9a\n\
                 ava,Ava Adams,teacher,\n\
-                zed,Zed,student,Latin\n";
+                zed,Zed,student,Latin\n\
+                ana,Ana,student,Histroy 9C\n";
     let errors = plan(read_rows(file.as_bytes()).unwrap(), &school(), "admin").unwrap_err();
-    assert_eq!(lines(&errors), [2, 3, 4]);
+    assert_eq!(lines(&errors), [2, 3, 4, 5]);
+    assert!(
+        errors[3].message.contains("Did you mean 'History 9C'"),
+        "{errors:?}"
+    );
     assert!(
         errors[0].message.contains("Did you mean 'Biology 9A'"),
         "{errors:?}"

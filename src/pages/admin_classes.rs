@@ -178,25 +178,21 @@ fn ClassEditor(class: ClassAdminView) -> impl IntoView {
         <section class="card" data-testid="class-teachers">
             <h2>"Teachers"</h2>
             <p class="muted small">"Every teacher ticked here runs the class: co-teachers and substitutes included."</p>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    teachers.await.map(|page| view! {
-                        <div class="teacher-picks">
-                            {page.people.into_iter().map(|t| {
-                                let tid = t.id;
-                                view! {
-                                    <label class="day">
-                                        <input type="checkbox"
-                                            prop:checked=move || current.get().teachers.iter().any(|x| x.id == tid)
-                                            on:change=move |ev| { toggle_teacher.dispatch((tid, event_target_checked(&ev))); }/>
-                                        {t.display_name}
-                                    </label>
-                                }
-                            }).collect_view()}
-                        </div>
-                    }).ok()
-                })}
-            </Transition>
+            {move || teachers.get().and_then(Result::ok).map(|page| view! {
+                <div class="teacher-picks">
+                    {page.people.into_iter().map(|t| {
+                        let tid = t.id;
+                        view! {
+                            <label class="day">
+                                <input type="checkbox"
+                                    prop:checked=move || current.get().teachers.iter().any(|x| x.id == tid)
+                                    on:change=move |ev| { toggle_teacher.dispatch((tid, event_target_checked(&ev))); }/>
+                                {t.display_name}
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+            })}
         </section>
         <section class="card" data-testid="class-students">
             <h2>{move || format!("Students ({})", current.get().students.len())}</h2>

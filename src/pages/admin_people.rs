@@ -72,7 +72,7 @@ pub fn AdminPeoplePage() -> impl IntoView {
                                 </p>
                                 <table class="people">
                                     <thead>
-                                        <tr><th>"Name"</th><th>"Role"</th><th>"Status"</th><th></th></tr>
+                                        <tr><th>"Name"</th><th class="wide-only">"Role"</th><th>"Status"</th><th></th></tr>
                                     </thead>
                                     <tbody>
                                         {found
@@ -83,10 +83,10 @@ pub fn AdminPeoplePage() -> impl IntoView {
                                     </tbody>
                                 </table>
                                 <div class="inline-form">
-                                    <button class="button small" disabled=found.page == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>
+                                    <button class="button small" disabled={found.page == 0} on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>
                                         "Previous"
                                     </button>
-                                    <button class="button small" disabled=found.page >= last_page on:click=move |_| page.update(|p| *p += 1)>
+                                    <button class="button small" disabled={found.page >= last_page} on:click=move |_| page.update(|p| *p += 1)>
                                         "Next"
                                     </button>
                                 </div>
@@ -161,7 +161,7 @@ fn PersonRow(person: Person, changed: Callback<()>) -> impl IntoView {
                 </Show>
                 {move || error().map(|error| view! { <ErrorNotice error/> })}
             </td>
-            <td>{person.role.as_str()}</td>
+            <td class="wide-only">{person.role.as_str()}</td>
             <td>
                 {if person.active { "Active" } else { "Deactivated" }}
                 {person.must_change_password.then(|| view! { <span class="pill">"new password pending"</span> })}

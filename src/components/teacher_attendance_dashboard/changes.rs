@@ -9,34 +9,34 @@ use leptos::prelude::*;
 
 #[component]
 pub fn MarkChanges(session_id: SessionId, #[prop(into)] version: Signal<i64>) -> impl IntoView {
-    let changes = Resource::new(move || version.get(), move |_| session_changes(session_id));
+    // Loaded by the browser, again whenever a mark changes: the panel sits inside the
+    // dashboard's own streamed snapshot.
+    let changes =
+        crate::web::load_in_browser(move || version.get(), move |_| session_changes(session_id));
     view! {
         <details class="card changes" data-testid="mark-changes">
             <summary>"Change history"</summary>
-            <Transition fallback=|| view! { <p class="muted small">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match changes.await {
-                        Ok(view) if view.changes.is_empty() => {
-                            view! { <p class="muted small">"No marks yet."</p> }.into_any()
-                        }
-                        Ok(view) => {
-                            let offset = view.utc_offset_minutes;
-                            view! {
-                                <ul class="change-list">
-                                    {view
-                                        .changes
-                                        .into_iter()
-                                        .rev()
-                                        .map(|change| view! { <ChangeLine change offset/> })
-                                        .collect_view()}
-                                </ul>
-                            }
-                                .into_any()
-                        }
-                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+            {move || match changes.get() {
+                None => view! { <p class="muted small">"Loading…"</p> }.into_any(),
+                Some(Ok(view)) if view.changes.is_empty() => {
+                    view! { <p class="muted small">"No marks yet."</p> }.into_any()
+                }
+                Some(Ok(view)) => {
+                    let offset = view.utc_offset_minutes;
+                    view! {
+                        <ul class="change-list">
+                            {view
+                                .changes
+                                .into_iter()
+                                .rev()
+                                .map(|change| view! { <ChangeLine change offset/> })
+                                .collect_view()}
+                        </ul>
                     }
-                })}
-            </Transition>
+                        .into_any()
+                }
+                Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+            }}
         </details>
     }
 }
