@@ -1,7 +1,7 @@
 //! `school`: the administrative side at a school's size, on the store directly (DATABASE_URL,
 //! after `seed`): `--classes` classes, each meeting Monday to Friday for a `--days`-long term,
-//! then one scheduler pass over every pending session and one class's session list. Prints how
-//! long each took.
+//! then one scheduler pass over every pending session, one class's session list, and the admin's
+//! people list (first page, a search, a late page). Prints how long each took.
 
 use crate::args::Args;
 use rollcall::domain::timetable::{MeetingInput, MeetingRule, Weekday};
@@ -9,7 +9,7 @@ use rollcall::domain::zone::SchoolZone;
 use rollcall::domain::JoinCode;
 use rollcall::server::crypto::random_bytes;
 use rollcall::server::now_ms;
-use rollcall::server::store::Store;
+use rollcall::server::store::{Store, UserFilter};
 use serde_json::{json, Value};
 use std::time::Instant;
 
@@ -67,6 +67,21 @@ pub async fn school(args: &Args) -> Value {
         .unwrap();
     let list_ms = started.elapsed().as_secs_f64() * 1000.0;
     assert!(!list.0.is_empty());
+
+    // The admin's people page at the school's size (after `seed`: 10,000 students): the first
+    // page of everyone, a search by part of a name, and a page far down the list.
+    let mut people = Vec::new();
+    for (label, query, offset) in [("first_page", "", 0), ("search", "stud", 0), ("page_150", "", 7_500)] {
+        let filter = UserFilter {
+            query: query.into(),
+            role: None,
+            include_inactive: true,
+        };
+        let started = Instant::now();
+        let (rows, total) = store.list_users(&filter, offset, 50).await.unwrap();
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        people.push(json!({ "list": label, "total": total, "rows": rows.len(), "ms": (ms * 10.0).round() / 10.0 }));
+    }
     json!({
         "scenario": "school",
         "classes": classes,
@@ -75,6 +90,7 @@ pub async fn school(args: &Args) -> Value {
         "schedule_per_class_ms": (schedule_ms / classes as f64 * 10.0).round() / 10.0,
         "scheduler_idle_pass_ms": (idle_pass_ms * 10.0).round() / 10.0,
         "class_sessions_ms": (list_ms * 10.0).round() / 10.0,
+        "list_users": people,
     })
 }
 
