@@ -97,7 +97,7 @@ pub async fn create_class(
     ssr::check_teachers(&teacher_ids).await?;
     let id = crate::server::state()
         .store
-        .create_named_class(&name, &teacher_ids)
+        .create_class(&name, &teacher_ids, &[])
         .await?;
     ssr::view(id).await
 }

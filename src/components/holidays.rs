@@ -3,6 +3,7 @@
 
 use crate::api::timetable::{add_holiday, list_holidays, remove_holiday};
 use crate::components::error_notice::ErrorNotice;
+use crate::components::form_field::TextField;
 use crate::domain::timetable::HolidayInput;
 use leptos::prelude::*;
 
@@ -35,19 +36,6 @@ pub fn HolidaysCard() -> impl IntoView {
             result
         }
     });
-    let field = |label: &'static str, kind: &'static str, value: RwSignal<String>| {
-        view! {
-            <label>
-                {label}
-                <input
-                    type=kind
-                    required
-                    prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev))
-                />
-            </label>
-        }
-    };
     view! {
         <section class="card" data-testid="holidays">
             <h2>"School holidays"</h2>
@@ -88,9 +76,9 @@ pub fn HolidaysCard() -> impl IntoView {
                     });
                 }
             >
-                {field("Name ", "text", name)}
-                {field("From ", "date", first_day)}
-                {field("to ", "date", last_day)}
+                <TextField label="Name " value=name/>
+                <TextField label="From " kind="date" value=first_day/>
+                <TextField label="to " kind="date" value=last_day/>
                 <button class="button" type="submit" disabled=move || add.pending().get()>"Add holiday"</button>
             </form>
             {move || {

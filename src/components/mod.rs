@@ -3,6 +3,7 @@
 pub mod attendance_bar;
 pub mod connection_status_indicator;
 pub mod error_notice;
+pub mod form_field;
 pub mod holidays;
 pub mod live_student_activity;
 pub mod reset_password;

@@ -3,6 +3,7 @@
 
 use crate::api::timetable::{add_meeting, class_timetable, remove_meeting, TimetableView};
 use crate::components::error_notice::ErrorNotice;
+use crate::components::form_field::{MinutesField, TextField};
 use crate::domain::timetable::{Meeting, MeetingInput, Weekday};
 use crate::domain::ClassId;
 use leptos::prelude::*;
@@ -135,19 +136,6 @@ fn AddMeetingForm(class_id: ClassId, changed: Callback<()>) -> impl IntoView {
             result
         }
     });
-    let text_input = |label: &'static str, kind: &'static str, value: RwSignal<String>| {
-        view! {
-            <label>
-                {label}
-                <input
-                    type=kind
-                    required
-                    prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev))
-                />
-            </label>
-        }
-    };
     view! {
         <form
             class="meeting-form"
@@ -193,28 +181,13 @@ fn AddMeetingForm(class_id: ClassId, changed: Callback<()>) -> impl IntoView {
                     .collect_view()}
             </fieldset>
             <div class="inline-form">
-                {text_input("From ", "time", starts_at)}
-                {text_input("to ", "time", ends_at)}
+                <TextField label="From " kind="time" value=starts_at/>
+                <TextField label="to " kind="time" value=ends_at/>
             </div>
             <div class="inline-form">
-                {text_input("First day ", "date", first_day)}
-                {text_input("Last day ", "date", last_day)}
-                <label>
-                    "Late after "
-                    <input
-                        type="number"
-                        min="0"
-                        max="240"
-                        class="minutes"
-                        prop:value=move || late.get().to_string()
-                        on:input=move |ev| {
-                            if let Ok(minutes) = event_target_value(&ev).parse() {
-                                late.set(minutes);
-                            }
-                        }
-                    />
-                    " min"
-                </label>
+                <TextField label="First day " kind="date" value=first_day/>
+                <TextField label="Last day " kind="date" value=last_day/>
+                <MinutesField label="Late after " value=late/>
             </div>
             <button class="button primary" type="submit" disabled=move || add.pending().get()>
                 "Add to the timetable"

@@ -8,10 +8,10 @@ use crate::api::admin_classes::{
 use crate::api::admin_users::list_users;
 use crate::api::teacher::my_classes;
 use crate::components::error_notice::ErrorNotice;
-use crate::domain::{ClassId, Role};
+use crate::domain::Role;
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn AdminClassesPage() -> impl IntoView {
@@ -72,14 +72,7 @@ pub fn AdminClassesPage() -> impl IntoView {
 
 #[component]
 pub fn AdminClassPage() -> impl IntoView {
-    let params = use_params_map();
-    let class_id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<ClassId>().ok())
-            .unwrap_or(0)
-    });
+    let class_id = super::id_param();
     let view_data = Resource::new(move || class_id.get(), class_admin);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

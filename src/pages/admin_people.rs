@@ -3,6 +3,7 @@
 
 use crate::api::admin_users::{create_user, list_users, set_user_active, update_user, Person};
 use crate::components::error_notice::ErrorNotice;
+use crate::components::form_field::TextField;
 use crate::domain::Role;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -201,14 +202,6 @@ fn AddPerson(changed: Callback<()>) -> impl IntoView {
         }
         result
     });
-    let field = |label: &'static str, kind: &'static str, value: RwSignal<String>| {
-        view! {
-            <label>
-                {label}
-                <input type=kind required prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
-            </label>
-        }
-    };
     view! {
         <section class="card" data-testid="add-person">
             <h2>"Add a person"</h2>
@@ -216,8 +209,8 @@ fn AddPerson(changed: Callback<()>) -> impl IntoView {
                 ev.prevent_default();
                 add.dispatch(());
             }>
-                {field("Username ", "text", username)}
-                {field("Name ", "text", name)}
+                <TextField label="Username " value=username/>
+                <TextField label="Name " value=name/>
                 <label>
                     "Role "
                     <select on:change=move |ev| role.set(event_target_value(&ev))>
@@ -226,7 +219,7 @@ fn AddPerson(changed: Callback<()>) -> impl IntoView {
                         <option value="admin">"Admin"</option>
                     </select>
                 </label>
-                {field("First password ", "password", password)}
+                <TextField label="First password " kind="password" value=password/>
                 <button class="button primary" type="submit" disabled=move || add.pending().get()>"Add"</button>
             </form>
             <p class="muted small">"They choose their own password when they first sign in."</p>

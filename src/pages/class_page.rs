@@ -6,20 +6,12 @@ use crate::api::sessions::{class_sessions, ClassSessionsView};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::timetable_editor::TimetableEditor;
 use crate::domain::time::{clock_label, date_label};
-use crate::domain::{ClassId, SessionListing, SessionPhase};
+use crate::domain::{SessionListing, SessionPhase};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn ClassPage() -> impl IntoView {
-    let params = use_params_map();
-    let class_id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<ClassId>().ok())
-            .unwrap_or(0)
-    });
+    let class_id = super::id_param();
     let before = RwSignal::new(None::<i64>);
     let sessions = Resource::new(
         move || (class_id.get(), before.get()),

@@ -10,3 +10,17 @@ pub mod login;
 pub mod not_found;
 pub mod student;
 pub mod teacher;
+
+/// The `:id` of the current route as a number (0 when it is not one: the page's server call
+/// then answers "no such …").
+pub fn id_param() -> leptos::prelude::Memo<i64> {
+    use leptos::prelude::*;
+    let params = leptos_router::hooks::use_params_map();
+    Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse().ok())
+            .unwrap_or(0)
+    })
+}

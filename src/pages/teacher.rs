@@ -1,9 +1,10 @@
 use crate::api::teacher::{my_classes, open_session, ClassSummary};
 use crate::components::error_notice::ErrorNotice;
+use crate::components::form_field::MinutesField;
 use crate::components::teacher_attendance_dashboard::TeacherAttendanceDashboard;
 use crate::domain::ClassId;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 
 /// `/teacher`: the teacher's classes, each with a way into its session.
 #[component]
@@ -37,7 +38,7 @@ pub fn TeacherClassesPage() -> impl IntoView {
 
 #[component]
 fn ClassCard(class: ClassSummary) -> impl IntoView {
-    let (late_after, set_late_after) = signal(10u32);
+    let late_after = RwSignal::new(10u32);
     let open = Action::new(|(class, late): &(ClassId, u32)| open_session(*class, *late));
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -73,22 +74,7 @@ fn ClassCard(class: ClassSummary) -> impl IntoView {
                                 open.dispatch((class_id, late_after.get_untracked()));
                             }
                         >
-                            <label class="small">
-                                "Late after "
-                                <input
-                                    type="number"
-                                    min="0"
-                                    max="240"
-                                    class="minutes"
-                                    prop:value=move || late_after.get().to_string()
-                                    on:input=move |ev| {
-                                        if let Ok(minutes) = event_target_value(&ev).parse() {
-                                            set_late_after.set(minutes);
-                                        }
-                                    }
-                                />
-                                " min"
-                            </label>
+                            <MinutesField label="Late after " value=late_after/>
                             <button class="button primary" type="submit" disabled=move || open.pending().get()>
                                 "Open session"
                             </button>
@@ -108,13 +94,6 @@ fn ClassCard(class: ClassSummary) -> impl IntoView {
 /// `/teacher/sessions/:id`: the live dashboard of one session.
 #[component]
 pub fn TeacherSessionPage() -> impl IntoView {
-    let params = use_params_map();
-    let session_id = Signal::derive(move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse().ok())
-            .unwrap_or(0)
-    });
+    let session_id = super::id_param();
     view! { <TeacherAttendanceDashboard session_id/> }
 }

@@ -71,7 +71,11 @@ pub async fn school(args: &Args) -> Value {
     // The admin's people page at the school's size (after `seed`: 10,000 students): the first
     // page of everyone, a search by part of a name, and a page far down the list.
     let mut people = Vec::new();
-    for (label, query, offset) in [("first_page", "", 0), ("search", "stud", 0), ("page_150", "", 7_500)] {
+    for (label, query, offset) in [
+        ("first_page", "", 0),
+        ("search", "stud", 0),
+        ("page_150", "", 7_500),
+    ] {
         let filter = UserFilter {
             query: query.into(),
             role: None,

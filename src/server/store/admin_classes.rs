@@ -1,6 +1,7 @@
 //! Administering classes: names, archiving, teachers and enrolments. Unique class names (the
 //! CSV import and people refer to classes by name).
 
+use super::classes::insert_teachers;
 use super::{is_unique_violation, Store};
 use crate::domain::{ClassId, UserId};
 use crate::error::{AppError, AppResult};
@@ -26,26 +27,6 @@ fn name_taken(name: &str) -> impl Fn(sqlx::Error) -> AppError + '_ {
 }
 
 impl Store {
-    /// A new class (no students yet), taught by `teachers`.
-    pub async fn create_named_class(&self, name: &str, teachers: &[UserId]) -> AppResult<ClassId> {
-        let _writer = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        let id: i64 = sqlx::query_scalar("INSERT INTO classes (name) VALUES ($1) RETURNING id")
-            .bind(name)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(name_taken(name))?;
-        for teacher in teachers {
-            sqlx::query("INSERT INTO class_teachers (class_id, teacher_id) VALUES ($1, $2)")
-                .bind(id)
-                .bind(teacher)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(id)
-    }
-
     pub async fn rename_class(&self, class_id: ClassId, name: &str) -> AppResult<()> {
         let _writer = self.writer().await;
         let changed = sqlx::query("UPDATE classes SET name = $1 WHERE id = $2")
@@ -102,13 +83,7 @@ impl Store {
             .bind(class_id)
             .execute(&mut *tx)
             .await?;
-        for teacher in teachers {
-            sqlx::query("INSERT INTO class_teachers (class_id, teacher_id) VALUES ($1, $2)")
-                .bind(class_id)
-                .bind(teacher)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_teachers(&mut tx, class_id, teachers).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,12 +1,13 @@
 //! Classes, their teachers and their rosters.
 
 use super::rows::{ClassRow, Teachers};
-use super::Store;
+use super::{is_unique_violation, Store};
 use crate::domain::{ClassId, ClassSummary, CurrentUser, Role, UserId};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use sqlx::AnyConnection;
 
 impl Store {
+    /// A new class with its teachers and students. 409 when the name is taken.
     pub async fn create_class(
         &self,
         name: &str,
@@ -19,14 +20,15 @@ impl Store {
             sqlx::query_scalar("INSERT INTO classes (name) VALUES ($1) RETURNING id")
                 .bind(name)
                 .fetch_one(&mut *tx)
-                .await?;
-        for teacher in teachers {
-            sqlx::query("INSERT INTO class_teachers (class_id, teacher_id) VALUES ($1, $2)")
-                .bind(class_id)
-                .bind(teacher)
-                .execute(&mut *tx)
-                .await?;
-        }
+                .await
+                .map_err(|error| {
+                    if is_unique_violation(&error) {
+                        AppError::conflict(format!("There is already a class called {name}."))
+                    } else {
+                        error.into()
+                    }
+                })?;
+        insert_teachers(&mut tx, class_id, teachers).await?;
         for student in students {
             sqlx::query("INSERT INTO enrollments (class_id, student_id) VALUES ($1, $2)")
                 .bind(class_id)
@@ -109,6 +111,22 @@ impl Store {
                 .ids_of(class_id),
         ))
     }
+}
+
+/// Adds `teachers` to the class (the caller's transaction).
+pub(super) async fn insert_teachers(
+    conn: &mut AnyConnection,
+    class_id: ClassId,
+    teachers: &[UserId],
+) -> sqlx::Result<()> {
+    for teacher in teachers {
+        sqlx::query("INSERT INTO class_teachers (class_id, teacher_id) VALUES ($1, $2)")
+            .bind(class_id)
+            .bind(teacher)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Teachers (id, name) of one class or of all, by class.
