@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useServerAndBrowser, hydrated, screenshot } from './harness.mjs';
+import { useServerAndBrowser, hydrated, screenshot, openPage } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
@@ -14,7 +14,7 @@ async function adminPage(viewport = { width: 1280, height: 900 }) {
   const context = await env.browser.newContext({ viewport });
   const page = await context.newPage();
   // Signed in through the form; each test then opens the page it is about.
-  await page.goto(`${env.server.base}/login?next=/admin/users`);
+  await openPage(page, `${env.server.base}/login?next=/admin/users`);
   await hydrated(page);
   await page.fill('input[name=username]', 'admin');
   await page.fill('input[name=password]', 'admin-demo');
@@ -33,7 +33,7 @@ test('an admin imports a CSV and a teacher from it then sees the class', async (
   writeFileSync(good, 'username,display_name,role,classes\nnew.teacher,Mr. New,teacher,Biology 9A\nnew.pupil,Nia New,student,Biology 9A\n');
 
   const { context, page } = await adminPage();
-  await page.goto(`${env.server.base}/admin/import`);
+  await openPage(page, `${env.server.base}/admin/import`);
   await hydrated(page);
   // A mistake first: the line and a suggestion, nothing to apply.
   await page.getByTestId('import-file').setInputFiles(broken);
@@ -82,12 +82,12 @@ test('an admin imports a CSV and a teacher from it then sees the class', async (
 test('the people and class pages on a desktop and a phone', async () => {
   for (const [name, viewport] of [['desktop', { width: 1280, height: 900 }], ['phone', { width: 390, height: 844 }]]) {
     const { context, page } = await adminPage(viewport);
-    await page.goto(`${env.server.base}/admin/users`);
+    await openPage(page, `${env.server.base}/admin/users`);
     await hydrated(page);
     await page.getByTestId('people-search').fill('adams');
     await page.waitForFunction(() => /^\s*[1-9]\d* people/.test(document.querySelector('[data-testid=people-total]')?.textContent || '') && document.querySelectorAll('tr[data-testid^=person-]').length < 10, null, { timeout: 5000 });
     await screenshot(page, `admin-people-${name}`);
-    await page.goto(`${env.server.base}/admin/classes`);
+    await openPage(page, `${env.server.base}/admin/classes`);
     await hydrated(page);
     await page.locator('a', { hasText: 'History 9C' }).first().click();
     await page.getByTestId('class-students').waitFor({ timeout: 5000 });

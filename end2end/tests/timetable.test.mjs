@@ -3,7 +3,7 @@
 // mark corrected afterwards shows in the change history.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, signIn, hydrated, screenshot, apiToken, api, checkInAs } from './harness.mjs';
+import { useServerAndBrowser, signIn, hydrated, screenshot, apiToken, api, checkInAs , openPage } from './harness.mjs';
 
 // UTC keeps the test's arithmetic simple; a fast scheduler keeps it short.
 const env = useServerAndBrowser({
@@ -28,7 +28,7 @@ test('a teacher adds weekly meetings in the timetable form and sees the sessions
     const context = await env.browser.newContext({ viewport });
     const page = await context.newPage();
     await signIn(page, env.server.base, 'rivera', 'teacher-demo');
-    await page.goto(`${env.server.base}/teacher/classes/${classId}`);
+    await openPage(page, `${env.server.base}/teacher/classes/${classId}`);
     await hydrated(page);
     if (name === 'desktop') {
       const form = page.getByTestId('add-meeting');
@@ -83,7 +83,7 @@ test('a scheduled session opens and closes by itself on an open dashboard', asyn
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await signIn(page, base, 'rivera', 'teacher-demo');
-  await page.goto(`${base}/teacher/classes/${classId}`);
+  await openPage(page, `${base}/teacher/classes/${classId}`);
   await hydrated(page);
   const line = page.locator('[data-testid=upcoming-sessions] .session-line', { hasText: hhmmss(start).slice(0, 5) });
   await line.getByRole('link').click();
