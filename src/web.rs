@@ -59,21 +59,23 @@ pub fn use_ticking_now() -> ReadSignal<f64> {
     now
 }
 
-/// A file the person chose in an `<input type=file>` (nothing on the server).
-#[derive(Clone)]
-pub struct PickedFile {
-    #[cfg(feature = "hydrate")]
-    file: web_sys::File,
+// The file chosen in a file input, kept by the browser side only (a `File` cannot live in a
+// signal the server renders with). `pick_file` keeps it and returns its name for the page.
+#[cfg(feature = "hydrate")]
+thread_local! {
+    static PICKED: std::cell::RefCell<Option<web_sys::File>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The file chosen in the input that fired `ev`, if any.
-pub fn picked_file(ev: &leptos::ev::Event) -> Option<PickedFile> {
+/// Keeps the file chosen in the input that fired `ev`; returns its name (`None`: no file).
+pub fn pick_file(ev: &leptos::ev::Event) -> Option<String> {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
-        let input: web_sys::HtmlInputElement = ev.target()?.dyn_into().ok()?;
-        let file = input.files()?.get(0)?;
-        Some(PickedFile { file })
+        let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
+        let file = input.and_then(|i| i.files()).and_then(|files| files.get(0));
+        let name = file.as_ref().map(|f| f.name());
+        PICKED.with(|picked| *picked.borrow_mut() = file);
+        name
     }
     #[cfg(not(feature = "hydrate"))]
     {
@@ -82,11 +84,10 @@ pub fn picked_file(ev: &leptos::ev::Event) -> Option<PickedFile> {
     }
 }
 
-/// POSTs the file's bytes as `text/csv` (the browser reads them; nothing re-encodes them) and
-/// reads the JSON answer, or the server's error.
-pub async fn post_csv<T: serde::de::DeserializeOwned>(
+/// POSTs the picked file's bytes as `text/csv` (the browser reads them; nothing re-encodes
+/// them) and reads the JSON answer, or the server's error.
+pub async fn post_picked_csv<T: serde::de::DeserializeOwned>(
     path: &str,
-    file: &PickedFile,
 ) -> Result<T, crate::error::AppError> {
     use crate::error::{AppError, ErrorKind};
     #[cfg(feature = "hydrate")]
@@ -97,9 +98,12 @@ pub async fn post_csv<T: serde::de::DeserializeOwned>(
                 "Rollcall cannot be reached. Check the connection and try again.",
             )
         };
+        let file = PICKED
+            .with(|picked| picked.borrow().clone())
+            .ok_or_else(|| AppError::bad_request("Choose a file first."))?;
         let response = gloo_net::http::Request::post(path)
             .header("content-type", "text/csv")
-            .body(wasm_bindgen::JsValue::from(file.file.clone()))
+            .body(wasm_bindgen::JsValue::from(file))
             .map_err(|_| unreachable())?
             .send()
             .await
@@ -115,7 +119,7 @@ pub async fn post_csv<T: serde::de::DeserializeOwned>(
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        let _ = (path, file);
+        let _ = path;
         Err(AppError::new(ErrorKind::Internal, "Only in the browser."))
     }
 }

@@ -9,15 +9,16 @@ use leptos::prelude::*;
 
 #[component]
 pub fn AdminImportPage() -> impl IntoView {
-    let file = RwSignal::new_local(None::<crate::web::PickedFile>);
+    // The chosen file's name; the file itself stays in the browser (web::pick_file).
+    let file = RwSignal::new(None::<String>);
     let preview = RwSignal::new(None::<ImportPreview>);
     let result = RwSignal::new(None::<ImportResult>);
     let error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
     let send = move |apply: bool| {
-        let Some(picked) = file.get_untracked() else {
+        if file.with_untracked(Option::is_none) {
             return;
-        };
+        }
         let digest = preview
             .get_untracked()
             .map(|p| p.digest)
@@ -26,10 +27,10 @@ pub fn AdminImportPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             error.set(None);
             if apply {
-                match crate::web::post_csv::<ImportResult>(
-                    &format!("{}?digest={digest}", crate::api::import::APPLY_PATH),
-                    &picked,
-                )
+                match crate::web::post_picked_csv::<ImportResult>(&format!(
+                    "{}?digest={digest}",
+                    crate::api::import::APPLY_PATH
+                ))
                 .await
                 {
                     Ok(done) => {
@@ -40,11 +41,8 @@ pub fn AdminImportPage() -> impl IntoView {
                 }
             } else {
                 result.set(None);
-                match crate::web::post_csv::<ImportPreview>(
-                    crate::api::import::PREVIEW_PATH,
-                    &picked,
-                )
-                .await
+                match crate::web::post_picked_csv::<ImportPreview>(crate::api::import::PREVIEW_PATH)
+                    .await
                 {
                     Ok(plan) => preview.set(Some(plan)),
                     Err(e) => error.set(Some(e)),
@@ -65,7 +63,7 @@ pub fn AdminImportPage() -> impl IntoView {
             <p><a class="button small" href=TEMPLATE_PATH download="rollcall-import-template.csv">"Download the template"</a></p>
             <form class="inline-form" on:submit=move |ev| { ev.prevent_default(); send(false); }>
                 <input type="file" accept=".csv,text/csv" data-testid="import-file" on:change=move |ev| {
-                    file.set(crate::web::picked_file(&ev));
+                    file.set(crate::web::pick_file(&ev));
                     preview.set(None);
                     result.set(None);
                 }/>
