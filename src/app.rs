@@ -56,6 +56,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teacher") view=pages::teacher::TeacherClassesPage/>
                     <Route path=path!("/teacher/sessions/:id") view=pages::teacher::TeacherSessionPage/>
                     <Route path=path!("/teacher/classes/:id") view=pages::class_page::ClassPage/>
+                    <Route path=path!("/teacher/classes/:id/report") view=pages::class_report::ClassReportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/reports/students/:id") view=pages::student_report::StudentReportStaffPage ssr=SsrMode::Async/>
+                    <Route path=path!("/attendance") view=pages::student_report::MyAttendancePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/reports") view=pages::school_report::SchoolReportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/excuses") view=pages::excuses::ExcusesPage/>
                     <Route path=path!("/checkin") view=pages::student::CheckInPage/>
                     <Route path=path!("/checkin/:code") view=pages::student::CheckInPage/>
                     <Route path=path!("/admin") view=pages::admin::AdminTodayPage/>
@@ -157,9 +162,15 @@ fn Header() -> impl IntoView {
                                     ("/admin/classes", "Classes"),
                                     ("/admin/users", "People"),
                                     ("/admin/import", "Import"),
+                                    ("/admin/reports", "Reports"),
+                                    ("/excuses", "Excuses"),
                                 ],
-                                Role::Teacher => vec![("/teacher", "My classes")],
-                                Role::Student => vec![("/checkin", "Check in")],
+                                Role::Teacher => vec![("/teacher", "My classes"), ("/excuses", "Excuses")],
+                                Role::Student => vec![
+                                    ("/checkin", "Check in"),
+                                    ("/attendance", "My attendance"),
+                                    ("/excuses", "Excuses"),
+                                ],
                             };
                             view! {
                                 <nav class="nav">

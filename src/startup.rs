@@ -2,7 +2,7 @@
 //! Nothing under `server/` depends on this module, the app or the API; this module depends on
 //! all of them.
 
-use crate::api::import;
+use crate::api::{import, report_csv};
 use crate::app::{shell, App};
 use crate::error::{AppError, ErrorKind};
 use crate::server::config::Config;
@@ -112,6 +112,9 @@ pub fn router(state: AppState) -> Router {
         .route(import::PREVIEW_PATH, csv_upload(post(import::preview)))
         .route(import::APPLY_PATH, csv_upload(post(import::apply)))
         .route(import::TEMPLATE_PATH, get(import::template))
+        .route(report_csv::CLASS_CSV_PATH, get(report_csv::class_csv))
+        .route(report_csv::STUDENT_CSV_PATH, get(report_csv::student_csv))
+        .route(report_csv::SCHOOL_CSV_PATH, get(report_csv::school_csv))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             request_guard::refuse_foreign_requests,

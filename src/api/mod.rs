@@ -6,9 +6,15 @@ pub mod admin;
 pub mod admin_classes;
 pub mod admin_users;
 pub mod auth;
+pub mod excuses;
 pub mod import;
 #[cfg(feature = "ssr")]
 pub mod login_form;
+#[cfg(feature = "ssr")]
+pub mod report_csv;
+#[cfg(feature = "ssr")]
+pub mod report_views;
+pub mod reports;
 pub mod sessions;
 pub mod student;
 pub mod teacher;

@@ -229,3 +229,18 @@ pub async fn close_session(session_id: SessionId) -> Result<u32, AppError> {
         .close_session(&session, &ssr::actor(&user), now_ms())
         .await
 }
+
+/// "Mark all present": everyone on the roster not yet marked (or marked absent by Rollcall at
+/// closing) becomes present. A teacher's own marks, excused students and check-ins stay as they
+/// are. Returns how many changed.
+#[server(endpoint = "mark_all_present", input = Json)]
+pub async fn mark_all_present(session_id: SessionId) -> Result<u32, AppError> {
+    use crate::server::{now_ms, state};
+
+    let user = ssr::staff().await?;
+    let session = ssr::session_for_staff(&user, session_id).await?;
+    state()
+        .store
+        .mark_all_present(&session, &ssr::actor(&user), now_ms())
+        .await
+}

@@ -1,6 +1,7 @@
 //! Reusable views, one component family per file.
 
 pub mod attendance_bar;
+pub mod charts;
 pub mod connection_status_indicator;
 pub mod error_notice;
 pub mod form_field;

@@ -2,10 +2,14 @@
 
 pub mod attendance;
 pub mod counts;
+pub mod excuse;
 pub mod import;
 pub mod join_code;
 pub mod password;
 pub mod redirect;
+pub mod report;
+#[cfg(test)]
+mod report_tests;
 pub mod session;
 pub mod time;
 pub mod timetable;

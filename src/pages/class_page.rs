@@ -51,6 +51,7 @@ fn ClassView(view: ClassSessionsView, before: RwSignal<Option<i64>>) -> impl Int
             </h1>
             <p class="muted">
                 {if view.teacher_name.is_empty() { "No teacher yet".to_string() } else { view.teacher_name }}
+                " · " <a href=format!("/teacher/classes/{}/report", view.class_id) data-testid="report-link">"Register and report"</a>
                 " · " <a href="/teacher">"All my classes"</a>
             </p>
         </div>

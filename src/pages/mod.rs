@@ -6,9 +6,14 @@ pub mod admin_classes;
 pub mod admin_import;
 pub mod admin_people;
 pub mod class_page;
+pub mod class_report;
+pub mod excuses;
 pub mod login;
 pub mod not_found;
+pub mod report_common;
+pub mod school_report;
 pub mod student;
+pub mod student_report;
 pub mod teacher;
 
 /// The `:id` of the current route as a number (0 when it is not one: the page's server call

@@ -26,6 +26,22 @@ async fn every_server_function_checks_role_and_ownership() {
         .await["id"]
         .clone();
     let not_found = StatusCode::NOT_FOUND;
+    // Two pending excuses of student1 (Biology 9A): one to decide, one to withdraw.
+    let excuse = |day: &str| {
+        json!({ "excuse": {
+            "student": null, "class_ids": [], "first_day": day, "last_day": day, "reason": "Ill",
+        }})
+    };
+    let first_student = app.student(1).await;
+    let to_decide = first_student
+        .ok("submit_excuse", excuse("2030-03-18"))
+        .await[0]["id"]
+        .clone();
+    let to_withdraw = first_student
+        .ok("submit_excuse", excuse("2030-03-19"))
+        .await[0]["id"]
+        .clone();
+    let student1_of_matrix = student1_id.clone();
 
     let anonymous = app.anonymous();
     let student = app.student(1).await;
@@ -203,6 +219,46 @@ async fn every_server_function_checks_role_and_ownership() {
             "remove_meeting",
             json!({ "meeting_id": owners_meeting }),
             [unauth, forbidden, forbidden, ok, not_found, not_found],
+        ),
+        // Reports: a class's teachers and admins; a student themselves, their teachers, admins.
+        (
+            "class_report",
+            json!({ "class_id": biology, "range": {} }),
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
+        ),
+        (
+            "student_report",
+            json!({ "student_id": student1_of_matrix, "range": {} }),
+            [unauth, ok, forbidden, ok, forbidden, ok],
+        ),
+        (
+            "school_report",
+            json!({ "range": {} }),
+            [unauth, forbidden, forbidden, forbidden, forbidden, ok],
+        ),
+        // Excuses: everyone signed in lists their own scope; the reason ("x") is checked after
+        // who may excuse whom; a class's teachers and admins decide; the student withdraws.
+        ("list_excuses", json!({}), [unauth, ok, ok, ok, ok, ok]),
+        (
+            "submit_excuse",
+            json!({ "excuse": { "student": "student1", "class_ids": [], "first_day": "2030-03-18",
+                "last_day": "2030-03-18", "reason": "x" } }),
+            [unauth, bad, forbidden, bad, forbidden, bad],
+        ),
+        (
+            "decide_excuse",
+            json!({ "excuse_id": to_decide, "decision": "approve" }),
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
+        ),
+        (
+            "withdraw_excuse",
+            json!({ "excuse_id": to_withdraw }),
+            [unauth, ok, not_found, forbidden, forbidden, forbidden],
+        ),
+        (
+            "mark_all_present",
+            json!({ "session_id": session }),
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
         ),
         (
             "close_session",

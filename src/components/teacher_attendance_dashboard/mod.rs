@@ -9,7 +9,9 @@ pub mod model;
 mod notices;
 mod roster;
 
-use crate::api::teacher::{close_session, mark_attendance, session_dashboard, SessionView};
+use crate::api::teacher::{
+    close_session, mark_all_present, mark_attendance, session_dashboard, SessionView,
+};
 use crate::components::attendance_bar::AttendanceBar;
 use crate::components::connection_status_indicator::ConnectionStatusIndicator;
 use crate::components::error_notice::ErrorNotice;
@@ -73,6 +75,8 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
         },
     );
     let close = Action::new(move |_: &()| close_session(session_id));
+    // The marks arrive as events like any other; the count is for the message.
+    let all_present = Action::new(move |_: &()| mark_all_present(session_id));
     Effect::new(move |_| {
         if let Some(Ok(_)) = close.value().get() {
             reload.run(()); // also right when the live stream is down
@@ -113,6 +117,7 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
             .get()
             .and_then(Result::err)
             .or_else(|| close.value().get().and_then(Result::err))
+            .or_else(|| all_present.value().get().and_then(Result::err))
     };
     let session = data.session;
     let join_session = session.clone();
@@ -130,6 +135,22 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
                     <JoinPanel session=join_session.clone()/>
                 </Show>
                 <AttendanceBar counts=counts/>
+                {(!upcoming).then(|| view! {
+                    <div class="inline-form no-print">
+                        <button
+                            class="button small"
+                            data-testid="mark-all-present"
+                            title="Everyone not yet marked becomes present; excused students, check-ins and your own marks stay."
+                            disabled=move || all_present.pending().get()
+                            on:click=move |_| { all_present.dispatch(()); }
+                        >
+                            "Mark all present"
+                        </button>
+                        {move || all_present.value().get().and_then(Result::ok).map(|n| view! {
+                            <span class="muted small" role="status">{format!("{n} marked present.")}</span>
+                        })}
+                    </div>
+                })}
                 <Roster
                     roster=data.roster
                     model

@@ -6,6 +6,7 @@ use super::events::append_event;
 use super::rows::MarkRow;
 use super::sessions::session_in;
 use super::Store;
+use crate::domain::excuse::mark_all_present_changes;
 use crate::domain::{
     decide_check_in, teacher_mark_changes, AttendanceStatus, CheckInDecision, ClassId,
     ClassSession, CurrentUser, JoinCode, Mark, MarkSource, SessionId, SessionPhase, UserId,
@@ -183,6 +184,55 @@ impl Store {
         Ok(mark)
     }
 
+    /// "Mark all present": every active student of the class not yet marked (or marked absent
+    /// by Rollcall at closing) becomes present; teacher marks, excuses and check-ins stay.
+    /// Returns how many changed.
+    pub async fn mark_all_present(
+        &self,
+        session: &ClassSession,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> AppResult<u32> {
+        let _writer = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        self.lock_session(&mut tx, session.id).await?;
+        let phase = session_in(&mut tx, session.id).await?.map(|s| s.phase());
+        if phase == Some(SessionPhase::Upcoming) {
+            return Err(AppError::conflict(
+                "This session has not started yet, so nobody can be marked in it.",
+            ));
+        }
+        let students: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT u.id, u.display_name FROM enrollments e JOIN users u ON u.id = e.student_id \
+             WHERE e.class_id = $1 AND u.active = 1 ORDER BY u.id",
+        )
+        .bind(session.class_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut log = Vec::new();
+        let mut changed = 0;
+        for (student_id, student_name) in students {
+            let existing = current_mark(&mut tx, session.id, student_id).await?;
+            if !mark_all_present_changes(existing.as_ref()) {
+                continue;
+            }
+            let change = MarkChange {
+                session_id: session.id,
+                student_id,
+                student_name,
+                status: AttendanceStatus::Present,
+                source: MarkSource::Teacher,
+                previous: existing.map(|m| m.status),
+                by_user_id: Some(actor.user_id),
+                device: actor.device.clone(),
+            };
+            write_mark(&mut tx, &mut log, change, now_ms).await?;
+            changed += 1;
+        }
+        self.commit(tx, log).await?;
+        Ok(changed)
+    }
+
     /// Closes the session by hand and marks every still-unmarked student absent. Returns how
     /// many were marked; closing a session that is not open changes nothing and returns 0.
     pub async fn close_session(
@@ -283,7 +333,7 @@ async fn is_enrolled(
     Ok(found.is_some())
 }
 
-async fn current_mark(
+pub(super) async fn current_mark(
     conn: &mut AnyConnection,
     session_id: SessionId,
     student_id: UserId,

@@ -5,6 +5,7 @@
 
 use super::attendance::{write_mark, MarkChange};
 use super::events::append_event;
+use super::excuses::apply_approved_excuses;
 use super::{is_unique_violation, Backend, Store};
 use crate::domain::{JoinCode, MarkSource, SessionId, UserId, STATUS_WHEN_UNMARKED_AT_CLOSE};
 use crate::error::AppResult;
@@ -194,6 +195,7 @@ pub(super) async fn open_locked(
     .bind(session_id)
     .fetch_one(&mut *conn)
     .await?;
+    // Announced first, so a dashboard that follows the opening sees the excuses land in it.
     let body = EventBody::SessionOpened {
         session_id,
         class_id,
@@ -202,7 +204,9 @@ pub(super) async fn open_locked(
         starts_at_ms,
         late_after_minutes: late_after.clamp(0, u32::MAX as i64) as u32,
     };
-    append_event(conn, log, now_ms, body).await
+    append_event(conn, log, now_ms, body).await?;
+    apply_approved_excuses(conn, log, session_id, now_ms).await?;
+    Ok(())
 }
 
 /// Closes an open session (the caller holds its lock): every active student of the class still
@@ -222,6 +226,8 @@ pub(super) async fn close_locked(
     let Some(class_id) = class_id else {
         return Ok(None);
     };
+    // An excuse approved for someone who joined the class while it was open.
+    apply_approved_excuses(conn, log, session_id, now_ms).await?;
     let unmarked: Vec<(i64, String)> = sqlx::query_as(
         "SELECT u.id, u.display_name FROM enrollments e JOIN users u ON u.id = e.student_id \
          WHERE e.class_id = $1 AND u.active = 1 AND NOT EXISTS \
