@@ -103,7 +103,7 @@ pub fn RateOverTime(
 #[component]
 pub fn RateByHour(hours: Vec<GroupFigures>) -> impl IntoView {
     let n = hours.len().max(1) as f64;
-    let slot = (WIDTH - LEFT - 12.0) / n;
+    let slot = ((WIDTH - LEFT - 12.0) / n).min(60.0);
     let bars = hours
         .into_iter()
         .enumerate()
@@ -155,7 +155,8 @@ pub fn CalendarHeatMap(days: Vec<CalendarDay>) -> impl IntoView {
     const LABEL: f64 = 28.0;
     let lead = days.first().map_or(0, |d| d.weekday as usize);
     let weeks = (lead + days.len()).div_ceil(7).max(1);
-    let width = LABEL + weeks as f64 * (CELL + GAP);
+    // Room for the first month's label even when the range is a few days.
+    let width = (LABEL + weeks as f64 * (CELL + GAP)).max(90.0);
     let height = 16.0 + 7.0 * (CELL + GAP);
     let mut months = Vec::new();
     let cells = days
@@ -211,6 +212,8 @@ pub fn CalendarHeatMap(days: Vec<CalendarDay>) -> impl IntoView {
         <figure class="chart calendar">
             <svg
                 viewBox=format!("0 0 {width:.0} {height:.0}")
+                width=format!("{width:.0}")
+                height=format!("{height:.0}")
                 role="img"
                 aria-label="Attendance calendar"
                 data-testid="calendar-chart"

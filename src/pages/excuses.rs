@@ -93,8 +93,11 @@ fn ExcuseLine(excuse: Excuse, can_decide: bool, changed: Callback<()>) -> impl I
     let by = (excuse.submitted_by_name != excuse.student_name)
         .then(|| format!(" · sent by {}", excuse.submitted_by_name));
     let decided = excuse.decided_by_name.clone().map(|name| {
-        let sessions = (excuse.state == ExcuseState::Approved)
-            .then(|| format!(" · {} sessions excused so far", excuse.sessions_excused));
+        let sessions =
+            (excuse.state == ExcuseState::Approved).then(|| match excuse.sessions_excused {
+                1 => " · 1 session excused so far".to_string(),
+                n => format!(" · {n} sessions excused so far"),
+            });
         format!(
             "{} by {name}{}",
             excuse.state.label(),

@@ -8,6 +8,7 @@
 //!   rollcall-load storm    --url … --clients 10000 --server-bin target/release/rollcall
 //!   rollcall-load login-rush --url … --students 1000 --seconds 60 --concurrency 64 [--pid P]
 //!   rollcall-load school   --classes 100 --days 180                          (uses DATABASE_URL)
+//!   rollcall-load reports  --students 2000 --classes 100 --weeks 18     (a fresh DATABASE_URL)
 
 mod accounts;
 mod args;
@@ -16,6 +17,7 @@ mod client;
 mod fanout;
 mod hold;
 mod login_rush;
+mod reports;
 mod school;
 mod seed;
 mod stats;
@@ -37,8 +39,9 @@ async fn main() {
         "storm" => storm::storm(&args).await,
         "login-rush" => login_rush::login_rush(&args).await,
         "school" => school::school(&args).await,
+        "reports" => reports::reports(&args).await,
         _ => {
-            eprintln!("usage: rollcall-load seed|hold|fanout|checkins|storm|login-rush|school [--option value …] (see docs/benchmarks.md)");
+            eprintln!("usage: rollcall-load seed|hold|fanout|checkins|storm|login-rush|school|reports [--option value …] (see docs/benchmarks.md)");
             std::process::exit(2);
         }
     };
