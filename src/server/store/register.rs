@@ -43,7 +43,7 @@ pub struct RegisterRows {
 /// Sessions that were held or are still to come count; a session cancelled before it was held
 /// (closed, never opened) counts as "not held" once its start has passed.
 const SESSION_SELECT: &str = "SELECT s.id, s.class_id, s.starts_at_ms, \
-    CASE WHEN s.opened_at_ms IS NULL THEN 0 ELSE 1 END FROM class_sessions s";
+    CAST(CASE WHEN s.opened_at_ms IS NULL THEN 0 ELSE 1 END AS BIGINT) FROM class_sessions s";
 
 fn sessions_of(rows: Vec<(i64, i64, i64, i64)>) -> Vec<RangeSession> {
     rows.into_iter()
