@@ -112,9 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route(import::PREVIEW_PATH, csv_upload(post(import::preview)))
         .route(import::APPLY_PATH, csv_upload(post(import::apply)))
         .route(import::TEMPLATE_PATH, get(import::template))
-        .route(report_csv::CLASS_CSV_PATH, get(report_csv::class_csv))
-        .route(report_csv::STUDENT_CSV_PATH, get(report_csv::student_csv))
-        .route(report_csv::SCHOOL_CSV_PATH, get(report_csv::school_csv))
+        .route(report_csv::CSV_ROUTE, get(report_csv::report_csv))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             request_guard::refuse_foreign_requests,

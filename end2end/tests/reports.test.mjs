@@ -113,6 +113,16 @@ test('the class register page and its CSV agree on every number, and it works be
     await hydrated(page);
     await screenshot(page, `report-class-${suffix}`);
     if (suffix === 'desktop') {
+      // On paper: the register without the navigation, the range form or the buttons.
+      await page.emulateMedia({ media: 'print' });
+      assert.equal(await page.locator('header.top-bar').isVisible(), false);
+      assert.equal(await page.getByTestId('csv-link').isVisible(), false);
+      assert.equal(await page.getByTestId('range-form').isVisible(), false);
+      assert.equal(await page.getByTestId('register').isVisible(), true);
+      await screenshot(page, 'report-class-print');
+      await page.emulateMedia({ media: 'screen' });
+    }
+    if (suffix === 'desktop') {
       const href = await page.getByTestId('csv-link').getAttribute('href');
       const { bom, text } = await page.evaluate(async (href) => {
         const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());

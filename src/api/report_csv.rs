@@ -7,16 +7,17 @@
 use super::report_views;
 use super::reports::{RegisterRow, ReportRange};
 use crate::domain::report::{percent_label, ChronicRule, GroupFigures, RateBasis};
-use crate::domain::{AttendanceCounts, ClassId, UserId};
+use crate::domain::{AttendanceCounts, ClassId, CurrentUser, UserId};
 use crate::error::{AppError, AppResult};
 use crate::server::{auth, AppState};
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-pub use super::reports::{CLASS_CSV_PATH, SCHOOL_CSV_PATH, STUDENT_CSV_PATH};
+/// The route of every report's CSV (`reports::CLASS_CSV_PATH` and its siblings match it).
+pub const CSV_ROUTE: &str = "/api/reports/{file}";
 
 /// Rows per chunk of the response body.
 const CHUNK_ROWS: usize = 200;
@@ -122,8 +123,34 @@ fn csv_response(filename: &str, header_row: Vec<String>, rows: Vec<Vec<String>>)
         .into_response()
 }
 
-fn respond(result: AppResult<Response>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
+/// A report as a CSV file: its name, header line and rows.
+struct Table {
+    filename: String,
+    header_row: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+/// `GET /api/reports/{class,student,school}.csv`: the signed-in caller's report as CSV, with
+/// the same rules about who may see it as the report's page.
+pub async fn report_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    let table = async {
+        let user = auth::authenticate(&state, &headers).await?;
+        match file.as_str() {
+            "class.csv" => class_table(&state, &user, &query).await,
+            "student.csv" => student_table(&state, &user, &query).await,
+            "school.csv" => school_table(&state, &user, &query).await,
+            _ => Err(AppError::not_found("There is no such report.")),
+        }
+    };
+    match table.await {
+        Ok(table) => csv_response(&table.filename, table.header_row, table.rows),
+        Err(error) => error.into_response(),
+    }
 }
 
 /// Columns of a student's totals: present … absent, not marked, rate.
@@ -135,98 +162,93 @@ fn register_row(row: &RegisterRow, cells: Vec<String>) -> Vec<String> {
     record
 }
 
-pub async fn class_csv(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<ReportQuery>,
-) -> Response {
-    respond(
-        async {
-            let user = auth::authenticate(&state, &headers).await?;
-            let class_id = query
-                .class_id
-                .ok_or_else(|| AppError::bad_request("Say which class: class_id=…"))?;
-            let report =
-                report_views::class_report(&state, &user, class_id, &query.range(), query.basis()?)
-                    .await?;
-            let mut header_row = vec!["Student".to_string(), "Username".to_string()];
-            header_row.extend(report.columns.iter().map(|c| {
-                let held = if c.session.held { "" } else { " (not held)" };
-                format!("{} {}{held}", c.session.day, &c.label[6..])
-            }));
-            header_row.extend(["Present", "Late", "Excused", "Absent", "Rate"].map(String::from));
-            let mut rows: Vec<Vec<String>> = report
-                .rows
+async fn class_table(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &ReportQuery,
+) -> AppResult<Table> {
+    let class_id = query
+        .class_id
+        .ok_or_else(|| AppError::bad_request("Say which class: class_id=…"))?;
+    let report =
+        report_views::class_report(state, user, class_id, &query.range(), query.basis()?).await?;
+    let mut header_row = vec!["Student".to_string(), "Username".to_string()];
+    header_row.extend(report.columns.iter().map(|c| {
+        let held = if c.session.held { "" } else { " (not held)" };
+        format!("{} {}{held}", c.session.day, &c.label[6..])
+    }));
+    header_row.extend(["Present", "Late", "Excused", "Absent", "Rate"].map(String::from));
+    let mut rows: Vec<Vec<String>> = report
+        .rows
+        .iter()
+        .map(|row| {
+            let cells = row
+                .cells
                 .iter()
-                .map(|row| {
-                    let cells = row
-                        .cells
-                        .iter()
-                        .map(|c| c.map_or(String::new(), |s| s.as_str().to_string()))
-                        .collect();
-                    register_row(row, cells)
-                })
+                .map(|c| c.map_or(String::new(), |s| s.as_str().to_string()))
                 .collect();
-            let mut all = vec!["All students".to_string(), String::new()];
-            all.extend(report.columns.iter().map(|c| percent_label(c.rate)));
-            all.extend(counts_cells(&report.totals));
-            all.push(percent_label(report.rate));
-            rows.push(all);
-            let filename = format!(
-                "attendance-{}-{}-to-{}.csv",
-                report.class_name, report.first_day, report.last_day
-            );
-            Ok(csv_response(&filename, header_row, rows))
-        }
-        .await,
-    )
+            register_row(row, cells)
+        })
+        .collect();
+    let mut all = vec!["All students".to_string(), String::new()];
+    all.extend(report.columns.iter().map(|c| percent_label(c.rate)));
+    all.extend(counts_cells(&report.totals));
+    all.push(percent_label(report.rate));
+    rows.push(all);
+    let filename = format!(
+        "attendance-{}-{}-to-{}.csv",
+        report.class_name, report.first_day, report.last_day
+    );
+    Ok(Table {
+        filename,
+        header_row,
+        rows,
+    })
 }
 
-pub async fn student_csv(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<ReportQuery>,
-) -> Response {
-    respond(
-        async {
-            let user = auth::authenticate(&state, &headers).await?;
-            let report = report_views::student_report(
-                &state,
-                &user,
-                query.student_id,
-                &query.range(),
-                query.basis()?,
-            )
-            .await?;
-            let header_row = ["Date", "Time", "Class", "Status"]
-                .map(String::from)
-                .to_vec();
-            let rows = report
-                .history
-                .iter()
-                .map(|line| {
-                    let status = match (line.status, line.held, line.started) {
-                        (Some(status), _, _) => status.as_str(),
-                        (None, true, _) => "",
-                        (None, false, true) => "not held",
-                        (None, false, false) => "upcoming",
-                    };
-                    vec![
-                        line.day.clone(),
-                        line.clock.clone(),
-                        line.class_name.clone(),
-                        status.to_string(),
-                    ]
-                })
-                .collect();
-            let filename = format!(
-                "attendance-{}-{}-to-{}.csv",
-                report.username, report.first_day, report.last_day
-            );
-            Ok(csv_response(&filename, header_row, rows))
-        }
-        .await,
+async fn student_table(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &ReportQuery,
+) -> AppResult<Table> {
+    let report = report_views::student_report(
+        state,
+        user,
+        query.student_id,
+        &query.range(),
+        query.basis()?,
     )
+    .await?;
+    let header_row = ["Date", "Time", "Class", "Status"]
+        .map(String::from)
+        .to_vec();
+    let rows = report
+        .history
+        .iter()
+        .map(|line| {
+            let status = match (line.status, line.held, line.started) {
+                (Some(status), _, _) => status.as_str(),
+                (None, true, _) => "",
+                (None, false, true) => "not held",
+                (None, false, false) => "upcoming",
+            };
+            vec![
+                line.day.clone(),
+                line.clock.clone(),
+                line.class_name.clone(),
+                status.to_string(),
+            ]
+        })
+        .collect();
+    let filename = format!(
+        "attendance-{}-{}-to-{}.csv",
+        report.username, report.first_day, report.last_day
+    );
+    Ok(Table {
+        filename,
+        header_row,
+        rows,
+    })
 }
 
 fn figures_row(first: Vec<String>, g: &GroupFigures) -> Vec<String> {
@@ -248,94 +270,91 @@ const FIGURE_COLUMNS: [&str; 7] = [
     "Rate",
 ];
 
-pub async fn school_csv(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<ReportQuery>,
-) -> Response {
-    respond(
-        async {
-            let user = auth::authenticate(&state, &headers).await?;
-            if user.role != crate::domain::Role::Admin {
-                return Err(AppError::forbidden("The school report is for admins."));
-            }
-            let table = query.table.clone().unwrap_or_else(|| "classes".into());
-            let report =
-                report_views::school_report(&state, &user, &query.range(), query.chronic_rule())
-                    .await?;
-            let with = |first: &[&str], rest: &[&str]| -> Vec<String> {
-                first.iter().chain(rest).map(|c| c.to_string()).collect()
+async fn school_table(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &ReportQuery,
+) -> AppResult<Table> {
+    if user.role != crate::domain::Role::Admin {
+        return Err(AppError::forbidden("The school report is for admins."));
+    }
+    let table = query.table.clone().unwrap_or_else(|| "classes".into());
+    let report =
+        report_views::school_report(state, user, &query.range(), query.chronic_rule()).await?;
+    let with = |first: &[&str], rest: &[&str]| -> Vec<String> {
+        first.iter().chain(rest).map(|c| c.to_string()).collect()
+    };
+    let (header_row, rows) = match table.as_str() {
+        "classes" | "untaken" => {
+            let list = if table == "classes" {
+                &report.by_class
+            } else {
+                &report.untaken
             };
-            let (header_row, rows) = match table.as_str() {
-                "classes" | "untaken" => {
-                    let list = if table == "classes" {
-                        &report.by_class
-                    } else {
-                        &report.untaken
-                    };
-                    let rows = list
-                        .iter()
-                        .map(|c| {
-                            let archived = if c.archived { "yes" } else { "" };
-                            figures_row(vec![c.class_name.clone(), archived.into()], &c.figures)
-                        })
-                        .collect();
-                    (with(&["Class", "Archived"], &FIGURE_COLUMNS), rows)
-                }
-                "days" | "hours" => {
-                    let list = if table == "days" {
-                        &report.by_day
-                    } else {
-                        &report.by_hour
-                    };
-                    let first = if table == "days" { "Date" } else { "Hour" };
-                    let rows = list
-                        .iter()
-                        .map(|g| figures_row(vec![g.key.clone()], g))
-                        .collect();
-                    (with(&[first], &FIGURE_COLUMNS), rows)
-                }
-                "chronic" => {
-                    let rows = report
-                        .chronic
-                        .iter()
-                        .map(|line| {
-                            let t = &line.totals;
-                            let mut record = vec![line.name.clone(), line.username.clone()];
-                            record.extend(counts_cells(&t.counts));
-                            record.push(percent_label(t.rate));
-                            record.push(t.longest_absence_streak.to_string());
-                            record.push(t.current_absence_streak.to_string());
-                            record
-                        })
-                        .collect();
-                    let columns = [
-                        "Student",
-                        "Username",
-                        "Present",
-                        "Late",
-                        "Excused",
-                        "Absent",
-                        "Rate",
-                        "Longest absence streak",
-                        "Current absence streak",
-                    ];
-                    (with(&columns, &[]), rows)
-                }
-                _ => {
-                    return Err(AppError::bad_request(
-                        "table must be one of classes, days, hours, chronic, untaken.",
-                    ))
-                }
-            };
-            let filename = format!(
-                "school-{table}-{}-to-{}.csv",
-                report.first_day, report.last_day
-            );
-            Ok(csv_response(&filename, header_row, rows))
+            let rows = list
+                .iter()
+                .map(|c| {
+                    let archived = if c.archived { "yes" } else { "" };
+                    figures_row(vec![c.class_name.clone(), archived.into()], &c.figures)
+                })
+                .collect();
+            (with(&["Class", "Archived"], &FIGURE_COLUMNS), rows)
         }
-        .await,
-    )
+        "days" | "hours" => {
+            let list = if table == "days" {
+                &report.by_day
+            } else {
+                &report.by_hour
+            };
+            let first = if table == "days" { "Date" } else { "Hour" };
+            let rows = list
+                .iter()
+                .map(|g| figures_row(vec![g.key.clone()], g))
+                .collect();
+            (with(&[first], &FIGURE_COLUMNS), rows)
+        }
+        "chronic" => {
+            let rows = report
+                .chronic
+                .iter()
+                .map(|line| {
+                    let t = &line.totals;
+                    let mut record = vec![line.name.clone(), line.username.clone()];
+                    record.extend(counts_cells(&t.counts));
+                    record.push(percent_label(t.rate));
+                    record.push(t.longest_absence_streak.to_string());
+                    record.push(t.current_absence_streak.to_string());
+                    record
+                })
+                .collect();
+            let columns = [
+                "Student",
+                "Username",
+                "Present",
+                "Late",
+                "Excused",
+                "Absent",
+                "Rate",
+                "Longest absence streak",
+                "Current absence streak",
+            ];
+            (with(&columns, &[]), rows)
+        }
+        _ => {
+            return Err(AppError::bad_request(
+                "table must be one of classes, days, hours, chronic, untaken.",
+            ))
+        }
+    };
+    let filename = format!(
+        "school-{table}-{}-to-{}.csv",
+        report.first_day, report.last_day
+    );
+    Ok(Table {
+        filename,
+        header_row,
+        rows,
+    })
 }
 
 #[cfg(test)]

@@ -69,12 +69,13 @@ fn resolve(zone: &SchoolZone, range: &ReportRange, earliest: Option<i64>) -> App
 }
 
 fn report_session(zone: &SchoolZone, s: &RangeSession, now: i64) -> ReportSession {
+    let (day, hour) = zone.day_and_hour(s.starts_at_ms);
     ReportSession {
         id: s.id,
         class_id: s.class_id,
         starts_at_ms: s.starts_at_ms,
-        day: zone.date_label(s.starts_at_ms),
-        hour: zone.clock_label(s.starts_at_ms)[..2].parse().unwrap_or(0),
+        day,
+        hour,
         held: s.held,
         started: s.starts_at_ms <= now,
     }
@@ -162,12 +163,7 @@ pub async fn class_report(
     let mut expected = 0;
     for row in &register_rows {
         totals.merge(row.totals.counts);
-        expected += match basis {
-            RateBasis::Held => {
-                row.totals.counts.present + row.totals.counts.late + row.totals.counts.absent
-            }
-            RateBasis::Scheduled => row.totals.started.saturating_sub(row.totals.counts.excused),
-        };
+        expected += row.totals.expected;
     }
     Ok(ClassReportView {
         class_id,

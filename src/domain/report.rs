@@ -72,6 +72,8 @@ pub struct StudentTotals {
     pub counts: AttendanceCounts,
     /// Sessions that had started, held or not (the scheduled basis counts over these).
     pub started: u32,
+    /// Sessions the rate counts over on its basis (its denominator).
+    pub expected: u32,
     pub rate: Option<f64>,
     /// The most absences in a row (excused and unmarked sessions neither break nor extend it).
     pub longest_absence_streak: u32,
@@ -128,11 +130,11 @@ pub fn student_totals<'a>(
     }
     let c = totals.counts;
     let attended = c.present + c.late;
-    let expected = match basis {
+    totals.expected = match basis {
         RateBasis::Held => c.present + c.late + c.absent,
         RateBasis::Scheduled => totals.started.saturating_sub(c.excused),
     };
-    totals.rate = rate(attended, expected);
+    totals.rate = rate(attended, totals.expected);
     (totals.longest_absence_streak, totals.current_absence_streak) = absence_streaks(streak_input);
     totals
 }
@@ -164,36 +166,44 @@ pub struct MarkCell {
     pub status: AttendanceStatus,
 }
 
-/// Groups sessions by `key` and counts their marks; groups in key order.
+/// Groups sessions by `key` and counts their marks; groups in key order. The key is worked out
+/// once per session, not per mark (a school's term has hundreds of thousands of marks).
 pub fn group_figures(
     sessions: &[ReportSession],
     marks: &[MarkCell],
     key: impl Fn(&ReportSession) -> String,
 ) -> Vec<GroupFigures> {
-    let by_id: HashMap<SessionId, &ReportSession> = sessions.iter().map(|s| (s.id, s)).collect();
-    let mut groups: BTreeMap<String, GroupFigures> = BTreeMap::new();
-    for session in sessions.iter().filter(|s| s.started) {
-        let group = groups.entry(key(session)).or_default();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut groups: Vec<GroupFigures> = Vec::new();
+    let mut group_of_held: HashMap<SessionId, usize> = HashMap::with_capacity(sessions.len());
+    for session in sessions.iter().filter(|s| s.started || s.held) {
+        let key = key(session);
+        let at = *index.entry(key.clone()).or_insert_with(|| {
+            groups.push(GroupFigures {
+                key,
+                ..GroupFigures::default()
+            });
+            groups.len() - 1
+        });
+        match (session.started, session.held) {
+            (true, true) => groups[at].sessions_held += 1,
+            (true, false) => groups[at].sessions_not_held += 1,
+            _ => {}
+        }
         if session.held {
-            group.sessions_held += 1;
-        } else {
-            group.sessions_not_held += 1;
+            group_of_held.insert(session.id, at);
         }
     }
     for mark in marks {
-        if let Some(session) = by_id.get(&mark.session_id).filter(|s| s.held) {
-            groups
-                .entry(key(session))
-                .or_default()
-                .counts
-                .add(Some(mark.status));
+        if let Some(&at) = group_of_held.get(&mark.session_id) {
+            groups[at].counts.add(Some(mark.status));
         }
     }
-    groups
-        .into_iter()
-        .map(|(key, mut group)| {
+    index
+        .into_values()
+        .map(|at| {
+            let mut group = std::mem::take(&mut groups[at]);
             group.rate = session_rate(&group.counts);
-            group.key = key;
             group
         })
         .collect()
@@ -206,8 +216,8 @@ pub fn totals_by_student(
     marks: &[MarkCell],
 ) -> BTreeMap<UserId, StudentTotals> {
     let by_id: HashMap<SessionId, &ReportSession> = sessions.iter().map(|s| (s.id, s)).collect();
-    let mut per_student: BTreeMap<UserId, Vec<(&ReportSession, Option<AttendanceStatus>)>> =
-        BTreeMap::new();
+    let mut per_student: HashMap<UserId, Vec<(&ReportSession, Option<AttendanceStatus>)>> =
+        HashMap::new();
     for mark in marks {
         if let Some(session) = by_id.get(&mark.session_id) {
             per_student

@@ -61,9 +61,11 @@ fn held_rate_leaves_out_excused_and_sessions_never_taken() {
     assert_eq!(held.started, 5);
     // 2 attended of 3 expected (the excused session and the one never taken are left out).
     assert_eq!(held.rate, Some(2.0 / 3.0));
+    assert_eq!(held.expected, 3);
     // Scheduled: 5 started, one excused: 2 of 4.
     let scheduled = student_totals(cells(), RateBasis::Scheduled);
     assert_eq!(scheduled.rate, Some(0.5));
+    assert_eq!(scheduled.expected, 4);
     assert_eq!(percent_label(held.rate), "67%");
     assert_eq!(percent_label(None), "–");
 }

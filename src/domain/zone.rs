@@ -80,6 +80,13 @@ impl SchoolZone {
             .map_or(0, |ts| ts.as_millisecond())
     }
 
+    /// `YYYY-MM-DD` and the hour (0–23) of a moment, from one conversion (reports label
+    /// thousands of sessions).
+    pub fn day_and_hour(&self, at_ms: i64) -> (String, u8) {
+        let local = self.local(at_ms);
+        (local.date().to_string(), local.hour().clamp(0, 23) as u8)
+    }
+
     fn local(&self, at_ms: i64) -> DateTime {
         self.zone.to_datetime(timestamp(at_ms))
     }

@@ -140,12 +140,7 @@ impl Store {
         let _writer = self.writer().await;
         let mut tx = self.pool.begin().await?;
         self.lock_session(&mut tx, session.id).await?;
-        let phase = session_in(&mut tx, session.id).await?.map(|s| s.phase());
-        if phase == Some(SessionPhase::Upcoming) {
-            return Err(AppError::conflict(
-                "This session has not started yet, so nobody can be marked in it.",
-            ));
-        }
+        refuse_if_upcoming(&mut tx, session.id).await?;
         // On the roster: an active student of the class, or anyone already marked here (a
         // correction after they left the class).
         let student_name: Option<String> = sqlx::query_scalar(
@@ -196,12 +191,7 @@ impl Store {
         let _writer = self.writer().await;
         let mut tx = self.pool.begin().await?;
         self.lock_session(&mut tx, session.id).await?;
-        let phase = session_in(&mut tx, session.id).await?.map(|s| s.phase());
-        if phase == Some(SessionPhase::Upcoming) {
-            return Err(AppError::conflict(
-                "This session has not started yet, so nobody can be marked in it.",
-            ));
-        }
+        refuse_if_upcoming(&mut tx, session.id).await?;
         let students: Vec<(i64, String)> = sqlx::query_as(
             "SELECT u.id, u.display_name FROM enrollments e JOIN users u ON u.id = e.student_id \
              WHERE e.class_id = $1 AND u.active = 1 ORDER BY u.id",
@@ -246,6 +236,18 @@ impl Store {
             .await?;
         Ok(closed.unwrap_or(0))
     }
+}
+
+/// 409 while the session is upcoming: nobody can be marked in it yet (the caller holds its
+/// lock).
+async fn refuse_if_upcoming(conn: &mut AnyConnection, session_id: SessionId) -> AppResult<()> {
+    let phase = session_in(conn, session_id).await?.map(|s| s.phase());
+    if phase == Some(SessionPhase::Upcoming) {
+        return Err(AppError::conflict(
+            "This session has not started yet, so nobody can be marked in it.",
+        ));
+    }
+    Ok(())
 }
 
 /// One student's new mark, as written by `write_mark`.

@@ -5,7 +5,7 @@
 
 use super::attendance::{write_mark, MarkChange};
 use super::events::append_event;
-use super::excuses::apply_approved_excuses;
+use super::excuse_marks::apply_approved_excuses;
 use super::{is_unique_violation, Backend, Store};
 use crate::domain::{JoinCode, MarkSource, SessionId, UserId, STATUS_WHEN_UNMARKED_AT_CLOSE};
 use crate::error::AppResult;

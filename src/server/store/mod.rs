@@ -17,6 +17,7 @@ mod admin_users;
 mod attendance;
 mod classes;
 mod events;
+mod excuse_marks;
 mod excuses;
 mod history;
 mod import;

@@ -6,6 +6,7 @@ use super::Store;
 use crate::domain::report::MarkCell;
 use crate::domain::{AttendanceStatus, ClassId, SessionId, UserId};
 use crate::error::AppResult;
+use sqlx::AnyConnection;
 
 /// A session in a report's range: id, class, start, held (it opened).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,13 +57,18 @@ fn sessions_of(rows: Vec<(i64, i64, i64, i64)>) -> Vec<RangeSession> {
         .collect()
 }
 
-fn marks_of(rows: Vec<(i64, i64, String)>) -> Vec<MarkCell> {
+/// A mark's session, student and status as a number (the index in `AttendanceStatus::ALL`):
+/// a report may read hundreds of thousands, and numbers decode faster than text.
+const MARK_COLUMNS: &str = "a.session_id, a.student_id, CAST(CASE a.status \
+    WHEN 'present' THEN 0 WHEN 'late' THEN 1 WHEN 'excused' THEN 2 ELSE 3 END AS BIGINT)";
+
+fn marks_of(rows: Vec<(i64, i64, i64)>) -> Vec<MarkCell> {
     rows.into_iter()
         .filter_map(|(session_id, student_id, status)| {
             Some(MarkCell {
                 session_id,
                 student_id,
-                status: AttendanceStatus::parse(&status)?,
+                status: *AttendanceStatus::ALL.get(usize::try_from(status).ok()?)?,
             })
         })
         .collect()
@@ -78,6 +84,26 @@ fn people_of(rows: Vec<(i64, String, String)>) -> Vec<Person> {
         .collect()
 }
 
+/// Rows of a query over one class's or one student's sessions in a range: `$1` is the class or
+/// student, `$2` and `$3` the range.
+async fn in_range<T>(
+    conn: &mut AnyConnection,
+    sql: &str,
+    id: i64,
+    from_ms: i64,
+    until_ms: i64,
+) -> sqlx::Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    sqlx::query_as(sql)
+        .bind(id)
+        .bind(from_ms)
+        .bind(until_ms)
+        .fetch_all(conn)
+        .await
+}
+
 impl Store {
     /// A class's register over `[from_ms, until_ms)`: its sessions, its students (enrolled now,
     /// or marked in one of those sessions), by name, and their marks.
@@ -88,36 +114,42 @@ impl Store {
         until_ms: i64,
     ) -> AppResult<RegisterRows> {
         let mut tx = self.read_tx().await?;
-        let sessions: Vec<(i64, i64, i64, i64)> = sqlx::query_as(&format!(
-            "{SESSION_SELECT} WHERE s.class_id = $1 AND s.starts_at_ms >= $2 \
+        let sessions: Vec<(i64, i64, i64, i64)> = in_range(
+            &mut tx,
+            &format!(
+                "{SESSION_SELECT} WHERE s.class_id = $1 AND s.starts_at_ms >= $2 \
              AND s.starts_at_ms < $3 ORDER BY s.starts_at_ms, s.id"
-        ))
-        .bind(class_id)
-        .bind(from_ms)
-        .bind(until_ms)
-        .fetch_all(&mut *tx)
+            ),
+            class_id,
+            from_ms,
+            until_ms,
+        )
         .await?;
-        let in_range = "SELECT s.id FROM class_sessions s WHERE s.class_id = $1 \
+        let sessions_in_range = "SELECT s.id FROM class_sessions s WHERE s.class_id = $1 \
                         AND s.starts_at_ms >= $2 AND s.starts_at_ms < $3";
-        let people: Vec<(i64, String, String)> = sqlx::query_as(&format!(
-            "SELECT u.id, u.username, u.display_name FROM users u WHERE u.id IN \
+        let people: Vec<(i64, String, String)> = in_range(
+            &mut tx,
+            &format!(
+                "SELECT u.id, u.username, u.display_name FROM users u WHERE u.id IN \
              (SELECT student_id FROM enrollments WHERE class_id = $1) OR u.id IN \
-             (SELECT a.student_id FROM attendance a WHERE a.session_id IN ({in_range})) \
+             (SELECT a.student_id FROM attendance a WHERE a.session_id IN ({sessions_in_range})) \
              ORDER BY u.display_name, u.id"
-        ))
-        .bind(class_id)
-        .bind(from_ms)
-        .bind(until_ms)
-        .fetch_all(&mut *tx)
+            ),
+            class_id,
+            from_ms,
+            until_ms,
+        )
         .await?;
-        let marks: Vec<(i64, i64, String)> = sqlx::query_as(&format!(
-            "SELECT a.session_id, a.student_id, a.status FROM attendance a \
-             WHERE a.session_id IN ({in_range})"
-        ))
-        .bind(class_id)
-        .bind(from_ms)
-        .bind(until_ms)
-        .fetch_all(&mut *tx)
+        let marks: Vec<(i64, i64, i64)> = in_range(
+            &mut tx,
+            &format!(
+                "SELECT {MARK_COLUMNS} FROM attendance a \
+             WHERE a.session_id IN ({sessions_in_range})"
+            ),
+            class_id,
+            from_ms,
+            until_ms,
+        )
         .await?;
         tx.commit().await?;
         Ok(RegisterRows {
@@ -157,24 +189,28 @@ impl Store {
                 archived: archived != 0,
             })
             .collect();
-        let sessions: Vec<(i64, i64, i64, i64)> = sqlx::query_as(&format!(
-            "{SESSION_SELECT} WHERE s.class_id IN {theirs} AND s.starts_at_ms >= $2 \
+        let sessions: Vec<(i64, i64, i64, i64)> = in_range(
+            &mut tx,
+            &format!(
+                "{SESSION_SELECT} WHERE s.class_id IN {theirs} AND s.starts_at_ms >= $2 \
              AND s.starts_at_ms < $3 ORDER BY s.starts_at_ms, s.id"
-        ))
-        .bind(student_id)
-        .bind(from_ms)
-        .bind(until_ms)
-        .fetch_all(&mut *tx)
-        .await?;
-        let marks: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT a.session_id, a.student_id, a.status FROM attendance a \
-             JOIN class_sessions s ON s.id = a.session_id WHERE a.student_id = $1 \
-             AND s.starts_at_ms >= $2 AND s.starts_at_ms < $3",
+            ),
+            student_id,
+            from_ms,
+            until_ms,
         )
-        .bind(student_id)
-        .bind(from_ms)
-        .bind(until_ms)
-        .fetch_all(&mut *tx)
+        .await?;
+        let marks: Vec<(i64, i64, i64)> = in_range(
+            &mut tx,
+            &format!(
+                "SELECT {MARK_COLUMNS} FROM attendance a \
+             JOIN class_sessions s ON s.id = a.session_id WHERE a.student_id = $1 \
+             AND s.starts_at_ms >= $2 AND s.starts_at_ms < $3"
+            ),
+            student_id,
+            from_ms,
+            until_ms,
+        )
         .await?;
         tx.commit().await?;
         let allowed: Vec<ClassId> = class_refs.iter().map(|c| c.id).collect();
@@ -210,11 +246,11 @@ impl Store {
         .bind(until_ms)
         .fetch_all(&mut *tx)
         .await?;
-        let marks: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT a.session_id, a.student_id, a.status FROM attendance a \
+        let marks: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT {MARK_COLUMNS} FROM attendance a \
              JOIN class_sessions s ON s.id = a.session_id \
-             WHERE s.starts_at_ms >= $1 AND s.starts_at_ms < $2",
-        )
+             WHERE s.starts_at_ms >= $1 AND s.starts_at_ms < $2"
+        ))
         .bind(from_ms)
         .bind(until_ms)
         .fetch_all(&mut *tx)
