@@ -14,12 +14,18 @@ use leptos::prelude::*;
 pub fn ExcusesPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| list_excuses(None));
     let changed = Callback::new(move |_: ()| list.refetch());
+    // Outside the list: reloading the list after sending re-creates the form, and the
+    // confirmation must outlive that.
+    let sent = RwSignal::new(None::<String>);
     view! {
         <h1>"Absence excuses"</h1>
+        {move || sent.get().map(|text| view! {
+            <p class="notice receipt" role="status" data-testid="excuse-sent">{text}</p>
+        })}
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(list) => view! { <ExcusesBody list changed/> }.into_any(),
+                    Ok(list) => view! { <ExcusesBody list changed sent/> }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}
@@ -28,7 +34,11 @@ pub fn ExcusesPage() -> impl IntoView {
 }
 
 #[component]
-fn ExcusesBody(list: ExcuseList, changed: Callback<()>) -> impl IntoView {
+fn ExcusesBody(
+    list: ExcuseList,
+    changed: Callback<()>,
+    sent: RwSignal<Option<String>>,
+) -> impl IntoView {
     let can_decide = list.can_decide;
     let (pending, other): (Vec<Excuse>, Vec<Excuse>) = list
         .excuses
@@ -40,7 +50,7 @@ fn ExcusesBody(list: ExcuseList, changed: Callback<()>) -> impl IntoView {
         "Waiting for a decision"
     };
     view! {
-        <SubmitExcuse classes=list.classes staff=can_decide changed/>
+        <SubmitExcuse classes=list.classes staff=can_decide changed sent/>
         <section class="card" data-testid="pending-excuses">
             <h2>{pending_title}</h2>
             {if pending.is_empty() {
@@ -132,7 +142,12 @@ fn ExcuseLine(excuse: Excuse, can_decide: bool, changed: Callback<()>) -> impl I
 }
 
 #[component]
-fn SubmitExcuse(classes: Vec<(i64, String)>, staff: bool, changed: Callback<()>) -> impl IntoView {
+fn SubmitExcuse(
+    classes: Vec<(i64, String)>,
+    staff: bool,
+    changed: Callback<()>,
+    sent: RwSignal<Option<String>>,
+) -> impl IntoView {
     let student = RwSignal::new(String::new());
     let first_day = RwSignal::new(String::new());
     let last_day = RwSignal::new(String::new());
@@ -160,11 +175,19 @@ fn SubmitExcuse(classes: Vec<(i64, String)>, staff: bool, changed: Callback<()>)
         };
         async move {
             let result = submit_excuse(input).await;
-            if result.is_ok() {
-                reason.set(String::new());
+            if let Ok(stored) = &result {
+                let classes = if stored.len() == 1 {
+                    "class"
+                } else {
+                    "classes"
+                };
+                sent.set(Some(format!(
+                    "Sent for {} {classes}. A teacher will decide.",
+                    stored.len()
+                )));
                 changed.run(());
             }
-            result
+            result.map(|_| ())
         }
     });
     let boxes = classes
@@ -183,7 +206,7 @@ fn SubmitExcuse(classes: Vec<(i64, String)>, staff: bool, changed: Callback<()>)
         })
         .collect_view();
     view! {
-        <section class="card">
+        <section class="card" on:input=move |_| sent.set(None)>
             <h2>{if staff { "Excuse a student" } else { "Explain an absence" }}</h2>
             <form class="stack" data-testid="excuse-form" on:submit=move |ev| { ev.prevent_default(); submit.dispatch(()); }>
                 {staff.then(|| view! { <TextField label="Student's username " value=student/> })}
@@ -203,14 +226,7 @@ fn SubmitExcuse(classes: Vec<(i64, String)>, staff: bool, changed: Callback<()>)
                         on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
                 </label>
                 <button class="button primary" type="submit" disabled=move || submit.pending().get()>"Send"</button>
-                {move || submit.value().get().map(|result| match result {
-                    Ok(sent) => view! {
-                        <p class="notice receipt" role="status" data-testid="excuse-sent">
-                            {format!("Sent for {} {}. Your teacher will decide.", sent.len(), if sent.len() == 1 { "class" } else { "classes" })}
-                        </p>
-                    }.into_any(),
-                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                })}
+                {move || submit.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error/> })}
             </form>
         </section>
     }

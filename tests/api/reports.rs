@@ -116,6 +116,9 @@ async fn a_class_register_and_its_csv_agree_on_every_number() {
         .to_str()
         .unwrap()
         .contains("attachment"));
+    // Sent as it is written, not as one body of known length.
+    assert_eq!(headers.get("transfer-encoding").unwrap(), "chunked");
+    assert!(headers.get("content-length").is_none());
     assert!(text.contains("\r\n"), "CRLF lines");
     let records = parse_csv(&text);
     assert_eq!(records.len(), 13, "12 students and the all-students line");
@@ -168,6 +171,36 @@ async fn a_students_report_has_their_rate_streaks_and_calendar() {
     assert_eq!(today["standing"], "absent");
     assert_eq!(today["sessions"], 2);
     assert_eq!(own["history"].as_array().unwrap().len(), 2);
+
+    // A teacher sees a student only in the classes they teach: student20 is in Chemistry 10B
+    // (Ms. Rivera) and History 9C (Mr. Okafor).
+    let student20 = app.user_id("student20").await;
+    for (teacher, class) in [("rivera", "Chemistry 10B"), ("okafor", "History 9C")] {
+        let seen = app
+            .login(teacher, "teacher-demo")
+            .await
+            .ok(
+                "student_report",
+                json!({ "student_id": student20, "range": {} }),
+            )
+            .await;
+        assert_eq!(seen["limited_to_own_classes"], true);
+        let classes: Vec<&str> = seen["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["class_name"].as_str().unwrap())
+            .collect();
+        assert_eq!(classes, [class], "{teacher}");
+    }
+    let admin = app.login("admin", "admin-demo").await;
+    let all = admin
+        .ok(
+            "student_report",
+            json!({ "student_id": student20, "range": {} }),
+        )
+        .await;
+    assert_eq!(all["classes"].as_array().unwrap().len(), 2);
 
     // Their CSV: one line per session.
     let (status, text, _) = get_csv(&app.student(3).await, "/api/reports/student.csv", &[]).await;
