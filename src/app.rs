@@ -123,7 +123,11 @@ fn Header() -> impl IntoView {
     // Signed out elsewhere, password changed or sign-in expired: the live connection says so.
     let ended = live.status.sign_in_ended;
     Effect::new(move |_| {
-        if let Some(reason) = ended.get() {
+        // This tab's own sign-out also ends its connection: it is already on its way to /login
+        // (a second navigation would abort the first).
+        let signing_out = sign_out.pending().get_untracked()
+            || matches!(sign_out.value().get_untracked(), Some(Ok(())));
+        if let Some(reason) = ended.get().filter(|_| !signing_out) {
             let here = window().location().pathname().unwrap_or_default();
             let _ = window().location().set_href(&login_url(reason, &here));
         }

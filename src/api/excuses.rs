@@ -101,28 +101,19 @@ pub async fn submit_excuse(excuse: ExcuseInput) -> Result<Vec<Excuse>, AppError>
     // Who may excuse whom is settled; now the excuse itself.
     let days =
         parse_day_range(&excuse.first_day, &excuse.last_day).map_err(AppError::bad_request)?;
-    let length = days
-        .first
-        .until(days.last)
-        .map(|s| s.get_days())
-        .unwrap_or(i32::MAX);
-    if length >= MAX_EXCUSE_DAYS {
+    if days.span_days() >= MAX_EXCUSE_DAYS {
         return Err(AppError::bad_request(format!(
             "One excuse covers at most {MAX_EXCUSE_DAYS} days."
         )));
     }
     let reason = parse_reason(&excuse.reason).map_err(AppError::bad_request)?;
-    let zone = &state.config.time_zone;
-    let until = days
-        .last
-        .tomorrow()
-        .map_err(|_| AppError::bad_request("The last day must be a date like 2026-09-01."))?;
+    let (from_ms, until_ms) = state.config.time_zone.instants_of(days);
     let new = NewExcuse {
         student_id,
         first_day: days.first.to_string(),
         last_day: days.last.to_string(),
-        from_ms: zone.start_of(days.first),
-        until_ms: zone.start_of(until),
+        from_ms,
+        until_ms,
         reason,
         submitted_by: user.id,
     };

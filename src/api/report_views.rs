@@ -46,25 +46,17 @@ fn resolve(zone: &SchoolZone, range: &ReportRange, earliest: Option<i64>) -> App
         }
     };
     let days = parse_day_range(&first, &last).map_err(AppError::bad_request)?;
-    let length = days
-        .first
-        .until(days.last)
-        .map(|span| span.get_days())
-        .unwrap_or(i32::MAX);
-    if length >= MAX_TERM_DAYS {
+    if days.span_days() >= MAX_TERM_DAYS {
         return Err(AppError::bad_request(format!(
             "A report covers at most {MAX_TERM_DAYS} days; choose a shorter range."
         )));
     }
-    let after_last = days
-        .last
-        .tomorrow()
-        .map_err(|_| AppError::bad_request("The last day must be a date like 2026-09-01."))?;
+    let (from_ms, until_ms) = zone.instants_of(days);
     Ok(Range {
         first: days.first,
         last: days.last,
-        from_ms: zone.start_of(days.first),
-        until_ms: zone.start_of(after_last),
+        from_ms,
+        until_ms,
     })
 }
 

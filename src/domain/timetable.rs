@@ -121,6 +121,11 @@ mod plan {
         pub fn contains(&self, day: Date) -> bool {
             self.first <= day && day <= self.last
         }
+
+        /// Days from the first to the last (0 for a single day).
+        pub fn span_days(&self) -> i32 {
+            (self.last - self.first).get_days()
+        }
     }
 
     /// One session a meeting schedules.
@@ -166,8 +171,7 @@ mod plan {
                 return Err("The end time must be after the start time.".into());
             }
             let days = parse_day_range(&input.first_day, &input.last_day)?;
-            let span = (days.last - days.first).get_days();
-            if span >= MAX_TERM_DAYS {
+            if days.span_days() >= MAX_TERM_DAYS {
                 return Err(format!(
                     "A term can be at most {MAX_TERM_DAYS} days long; split it into terms."
                 ));

@@ -177,3 +177,17 @@ fn bad_meetings_are_refused_with_a_reason() {
         assert!(error.contains(expected), "{error} (wanted {expected})");
     }
 }
+
+#[test]
+fn a_range_of_days_covers_their_local_instants_across_a_clock_change() {
+    let zone = berlin();
+    // The day clocks go forward in Berlin has 23 hours; the one they go back, 25.
+    let spring = parse_day_range("2026-03-29", "2026-03-29").unwrap();
+    let (from, until) = zone.instants_of(spring);
+    assert_eq!(until - from, 23 * 3_600_000);
+    assert_eq!(utc_label(from), "2026-03-28T23:00:00Z");
+    let autumn = parse_day_range("2026-10-24", "2026-10-25").unwrap();
+    assert_eq!(autumn.span_days(), 1);
+    let (from, until) = zone.instants_of(autumn);
+    assert_eq!(until - from, (24 + 25) * 3_600_000);
+}

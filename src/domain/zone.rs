@@ -69,6 +69,16 @@ impl SchoolZone {
             .map_or(0, |zoned| zoned.timestamp().as_millisecond())
     }
 
+    /// The instants a range of local days covers: from the first moment of its first day up to
+    /// (not including) the first moment of the day after its last.
+    pub fn instants_of(&self, days: crate::domain::timetable::DayRange) -> (i64, i64) {
+        let until = days
+            .last
+            .tomorrow()
+            .map_or(i64::MAX, |day| self.start_of(day));
+        (self.start_of(days.first), until)
+    }
+
     /// The instant a local date and wall-clock time name. A time skipped by daylight saving
     /// (02:30 when clocks jump 02:00 → 03:00) counts as the moment after the jump; a time that
     /// happens twice (when clocks go back) counts as its first occurrence.
