@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 180.0;
-const LEFT: f64 = 40.0;
+const LEFT: f64 = 60.0;
 const BOTTOM: f64 = 24.0;
 const TOP: f64 = 8.0;
 
