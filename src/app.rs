@@ -55,6 +55,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::login::LoginPage/>
                     <Route path=path!("/teacher") view=pages::teacher::TeacherClassesPage/>
                     <Route path=path!("/teacher/sessions/:id") view=pages::teacher::TeacherSessionPage/>
+                    <Route path=path!("/teacher/sessions/:id/present") view=pages::presenter::PresenterPage/>
+                    <Route path=path!("/teacher/sessions/:id/audit") view=pages::check_in_audit::CheckInAuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/teacher/classes/:id") view=pages::class_page::ClassPage/>
                     <Route path=path!("/teacher/classes/:id/report") view=pages::class_report::ClassReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/reports/students/:id") view=pages::student_report::StudentReportStaffPage ssr=SsrMode::Async/>

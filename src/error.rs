@@ -153,7 +153,8 @@ impl From<crate::domain::CheckInRefusal> for AppError {
         match refusal {
             WrongCode => AppError::not_found(message),
             SessionClosed => AppError::conflict(message),
-            NotOnRoster => AppError::forbidden(message),
+            NotOnRoster | OutsideNetwork => AppError::forbidden(message),
+            CodeExpired => AppError::conflict(message),
         }
     }
 }

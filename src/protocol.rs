@@ -3,8 +3,11 @@
 //! Every attendance change is stored as an [`Event`] on a [`Channel`] with a per-channel,
 //! gap-free, increasing `seq`; everything live is read from that log.
 
+use crate::domain::check_in_rules::ReviewDecision;
+use crate::domain::rotating_code::Rotation;
 use crate::domain::{
-    AttendanceStatus, CheckInRefusal, ClassId, Mark, MarkSource, SessionId, UserId,
+    AttendanceStatus, CheckInRefusal, CheckInRules, ClassId, HoldReason, Mark, MarkSource,
+    SessionId, UserId,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -105,6 +108,31 @@ pub enum EventBody {
         reason: CheckInRefusal,
         code: String,
     },
+    /// A check-in a guard held for the teacher's review (a shared device, an outside network);
+    /// `status` is the mark it gives once accepted.
+    CheckInHeld {
+        session_id: SessionId,
+        attempt_id: i64,
+        student_id: UserId,
+        student_name: String,
+        reasons: Vec<HoldReason>,
+        status: AttendanceStatus,
+    },
+    /// A held check-in was accepted or rejected by `by_user_id`, or superseded (the student
+    /// checked in again and was accepted, or a teacher marked them): it leaves the queue.
+    CheckInReviewed {
+        session_id: SessionId,
+        attempt_id: i64,
+        student_id: UserId,
+        student_name: String,
+        decision: ReviewDecision,
+        by_user_id: Option<UserId>,
+    },
+    /// The session's check-in rules changed (the session's own, or its class's).
+    CheckInRulesChanged {
+        session_id: SessionId,
+        rules: CheckInRules,
+    },
 }
 
 impl EventBody {
@@ -125,7 +153,20 @@ impl EventBody {
                 Channel::School,
                 Channel::User(*student_id),
             ],
-            EventBody::CheckInRefused { session_id, .. } => vec![Channel::Session(*session_id)],
+            EventBody::CheckInRefused { session_id, .. }
+            | EventBody::CheckInRulesChanged { session_id, .. } => {
+                vec![Channel::Session(*session_id)]
+            }
+            EventBody::CheckInHeld {
+                session_id,
+                student_id,
+                ..
+            }
+            | EventBody::CheckInReviewed {
+                session_id,
+                student_id,
+                ..
+            } => vec![Channel::Session(*session_id), Channel::User(*student_id)],
         }
     }
 
@@ -187,9 +228,36 @@ impl EventBody {
             EventBody::SessionOpened { session_id, .. }
             | EventBody::AttendanceChanged { session_id, .. }
             | EventBody::SessionClosed { session_id, .. }
-            | EventBody::CheckInRefused { session_id, .. } => *session_id,
+            | EventBody::CheckInRefused { session_id, .. }
+            | EventBody::CheckInHeld { session_id, .. }
+            | EventBody::CheckInReviewed { session_id, .. }
+            | EventBody::CheckInRulesChanged { session_id, .. } => *session_id,
         }
     }
+
+    /// Whether a follower showing the session's join code must read it again.
+    pub fn changes_code(&self) -> bool {
+        matches!(
+            self,
+            EventBody::SessionOpened { .. }
+                | EventBody::SessionClosed { .. }
+                | EventBody::CheckInRulesChanged { .. }
+        )
+    }
+}
+
+/// The join code a session shows now, as its teacher's screens receive it: with the snapshot,
+/// and for a rotating code pushed in a [`ServerMessage::Code`] frame each time it changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeShown {
+    pub session_id: SessionId,
+    pub code: String,
+    /// The page the QR code opens (carrying the code's session and window when it rotates).
+    pub check_in_url: String,
+    /// The QR code for `check_in_url`, an SVG document.
+    pub qr_svg: String,
+    /// `None` for a fixed code.
+    pub rotation: Option<Rotation>,
 }
 
 /// Where a client is in a channel's log: the log's epoch (changes if the log is ever reset)
@@ -246,6 +314,9 @@ pub enum ServerMessage {
         nonce: u64,
         rtt_ms: Option<u32>,
     },
+    /// The current rotating code of a followed session (teachers and admins only): sent on
+    /// subscribe and whenever the code changes. Not part of the event log: never replayed.
+    Code(CodeShown),
     /// A request was refused; the socket stays open.
     Error {
         code: ErrorCode,
@@ -308,6 +379,10 @@ pub struct UpdatesResponse {
     pub position: StreamPosition,
     pub recovered: bool,
     pub events: Vec<Event>,
+    /// For a session with a rotating code: the code shown now (a long poll returns when it
+    /// changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<CodeShown>,
 }
 
 #[cfg(test)]

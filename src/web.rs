@@ -38,6 +38,15 @@ pub fn flash(signal: RwSignal<bool>) {
     after(Duration::from_millis(1600), move || signal.set(false));
 }
 
+/// The browser's clock (ms since the epoch); 0 on the server. Only for measuring how long
+/// something has been on screen, never for deciding anything.
+pub fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    return js_sys::Date::now();
+    #[cfg(not(feature = "hydrate"))]
+    0.0
+}
+
 /// A clock (ms since the epoch) that ticks every second in the browser and stays 0 on the
 /// server, so nothing time-relative is rendered there.
 pub fn use_ticking_now() -> ReadSignal<f64> {

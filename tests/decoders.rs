@@ -37,7 +37,7 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
 }
 
 fn join_code() -> impl Strategy<Value = JoinCode> {
-    prop::array::uniform6(any::<u8>()).prop_map(JoinCode::from_random)
+    prop::array::uniform32(any::<u8>()).prop_map(JoinCode::from_random)
 }
 
 /// A valid code as a person might type it: any case, with spaces and dashes in between.

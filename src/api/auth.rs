@@ -72,6 +72,8 @@ pub async fn login(
         lifetime_ms / 1000,
         state.config.secure_cookies,
     ));
+    // The browser keeps a device id from its first sign-in on (one student per device).
+    crate::server::device::calling_device_id();
     Ok(LoginResponse {
         user: CurrentUser {
             id: credentials.id,

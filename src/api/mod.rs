@@ -5,11 +5,14 @@ pub mod account;
 pub mod admin;
 pub mod admin_classes;
 pub mod admin_users;
+#[cfg(feature = "ssr")]
+pub mod audit_csv;
 pub mod auth;
 pub mod excuses;
 pub mod import;
 #[cfg(feature = "ssr")]
 pub mod login_form;
+pub mod presence;
 #[cfg(feature = "ssr")]
 pub mod report_csv;
 #[cfg(feature = "ssr")]

@@ -1,5 +1,5 @@
-//! Every report as CSV: `GET /api/reports/class.csv`, `student.csv` and `school.csv` (one table
-//! each, `table=`), with the same query as the report's page (`from`, `to`, `basis`, …) and the
+//! Every report as CSV: `GET /api/reports/class.csv`, `student.csv`, `school.csv` (one table
+//! each, `table=`) and `check-ins.csv` (a session's check-in audit), with the same query as the report's page (`from`, `to`, `basis`, …) and the
 //! same sign-in and rules. UTF-8 with a byte-order mark and CRLF lines so Excel opens it as
 //! UTF-8; sent in chunks as it is written; a cell that starts like a formula is prefixed with
 //! `'` so a spreadsheet shows it instead of running it. Columns are in docs/api.md.
@@ -34,6 +34,8 @@ pub struct ReportQuery {
     below: Option<f64>,
     /// Chronic absence: this many absences in a row.
     in_a_row: Option<u32>,
+    /// The check-in audit's session.
+    session: Option<crate::domain::SessionId>,
 }
 
 impl ReportQuery {
@@ -124,10 +126,10 @@ fn csv_response(filename: &str, header_row: Vec<String>, rows: Vec<Vec<String>>)
 }
 
 /// A report as a CSV file: its name, header line and rows.
-struct Table {
-    filename: String,
-    header_row: Vec<String>,
-    rows: Vec<Vec<String>>,
+pub(super) struct Table {
+    pub filename: String,
+    pub header_row: Vec<String>,
+    pub rows: Vec<Vec<String>>,
 }
 
 /// `GET /api/reports/{class,student,school}.csv`: the signed-in caller's report as CSV, with
@@ -144,6 +146,9 @@ pub async fn report_csv(
             "class.csv" => class_table(&state, &user, &query).await,
             "student.csv" => student_table(&state, &user, &query).await,
             "school.csv" => school_table(&state, &user, &query).await,
+            "check-ins.csv" => {
+                super::audit_csv::check_ins_table(&state, &user, query.session).await
+            }
             _ => Err(AppError::not_found("There is no such report.")),
         }
     };

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 pub const CLASS_CSV_PATH: &str = "/api/reports/class.csv";
 pub const STUDENT_CSV_PATH: &str = "/api/reports/student.csv";
 pub const SCHOOL_CSV_PATH: &str = "/api/reports/school.csv";
+/// A session's check-in audit (`?session=<id>`).
+pub const CHECK_INS_CSV_PATH: &str = "/api/reports/check-ins.csv";
 
 /// A report's dates, inclusive, `YYYY-MM-DD` on the school's clock. Left out: the last day is
 /// today and the first is the earliest session in scope (at most a year back).

@@ -1,5 +1,8 @@
+use crate::domain::check_in_review::HeldCheckIn;
+use crate::domain::rotating_code::Rotation;
 use crate::domain::{
-    AttendanceCounts, AttendanceStatus, ClassId, Mark, SessionId, SessionPhase, UserId,
+    AttendanceCounts, AttendanceStatus, CheckInRules, ClassId, Mark, SessionId, SessionPhase,
+    UserId,
 };
 use crate::error::AppError;
 use crate::protocol::{Event, StreamPosition};
@@ -23,8 +26,13 @@ pub struct SessionInfo {
     pub phase: SessionPhase,
     /// Part of the class's timetable (not opened by hand).
     pub scheduled: bool,
-    /// Drawn when the session opens; `None` while upcoming.
+    /// The code students type: the fixed code (drawn when the session opens; `None` while
+    /// upcoming), or for a rotating code the one shown when this was read.
     pub join_code: Option<String>,
+    /// `Some` while the code rotates: where the code above is in its life.
+    pub rotation: Option<Rotation>,
+    /// How students check in to this session.
+    pub rules: CheckInRules,
     pub is_open: bool,
     pub closed_at_ms: Option<i64>,
     /// The page a student's phone opens from the QR code (once the session has a code).
@@ -45,6 +53,8 @@ pub struct SessionView {
     /// The session's latest events up to `position` (at most 200), oldest first: the history
     /// behind the activity feed and the notifications.
     pub recent: Vec<Event>,
+    /// Check-ins waiting for the teacher's review, oldest first.
+    pub held: Vec<HeldCheckIn>,
 }
 
 #[cfg(feature = "ssr")]
@@ -79,22 +89,34 @@ pub(crate) mod ssr {
             .await
     }
 
+    /// The code the session shows now: its current rotating code while open, else its fixed
+    /// code (kept after closing, for the record).
+    pub async fn code_now(session: &ClassSession) -> AppResult<Option<crate::protocol::CodeShown>> {
+        use crate::server::code_view::{check_in_url, code_shown, qr_svg};
+        let state = crate::server::state();
+        let public_url = &state.config.public_url;
+        let code = state.store.session_code(session.id).await?;
+        let now = crate::server::now_ms();
+        if let Some(shown) = code.and_then(|code| code_shown(public_url, &code, now)) {
+            return Ok(Some(shown));
+        }
+        Ok(session.join_code.as_ref().map(|code| {
+            let url = check_in_url(public_url, code.as_str(), None);
+            crate::protocol::CodeShown {
+                session_id: session.id,
+                code: code.to_string(),
+                qr_svg: qr_svg(&url),
+                check_in_url: url,
+                rotation: None,
+            }
+        }))
+    }
+
     pub fn actor(user: &CurrentUser) -> crate::server::store::Actor {
         crate::server::store::Actor {
             user_id: user.id,
             device: crate::server::auth::calling_device(),
         }
-    }
-
-    pub fn qr_svg(url: &str) -> String {
-        qrcode::QrCode::new(url.as_bytes())
-            .map(|code| {
-                code.render::<qrcode::render::svg::Color>()
-                    .min_dimensions(240, 240)
-                    .quiet_zone(true)
-                    .build()
-            })
-            .unwrap_or_default()
     }
 }
 
@@ -166,10 +188,8 @@ pub async fn session_dashboard(session_id: SessionId) -> Result<SessionView, App
             .iter()
             .map(|entry| entry.mark.as_ref().map(|m| m.status)),
     );
-    let check_in_url = session
-        .join_code
-        .as_ref()
-        .map(|code| format!("{}/checkin/{code}", state.config.public_url));
+    let held = state.store.held_check_ins(session_id).await?;
+    let shown = ssr::code_now(&session).await?;
     Ok(SessionView {
         session: SessionInfo {
             id: session.id,
@@ -181,11 +201,13 @@ pub async fn session_dashboard(session_id: SessionId) -> Result<SessionView, App
             starts_at_ms: session.starts_at_ms,
             ends_at_ms: session.ends_at_ms,
             late_after_minutes: session.late_after_minutes,
-            join_code: session.join_code.map(|code| code.to_string()),
+            join_code: shown.as_ref().map(|shown| shown.code.clone()),
+            rotation: shown.as_ref().and_then(|shown| shown.rotation),
+            rules: session.rules,
             is_open: session.is_open,
             closed_at_ms: session.closed_at_ms,
-            qr_svg: check_in_url.as_deref().map(ssr::qr_svg),
-            check_in_url,
+            qr_svg: shown.as_ref().map(|shown| shown.qr_svg.clone()),
+            check_in_url: shown.map(|shown| shown.check_in_url),
             utc_offset_minutes: state
                 .config
                 .time_zone
@@ -195,6 +217,7 @@ pub async fn session_dashboard(session_id: SessionId) -> Result<SessionView, App
         counts,
         position: snapshot.position,
         recent: snapshot.recent,
+        held,
     })
 }
 

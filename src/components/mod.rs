@@ -2,6 +2,7 @@
 
 pub mod attendance_bar;
 pub mod charts;
+pub mod check_in_rules_form;
 pub mod connection_status_indicator;
 pub mod error_notice;
 pub mod form_field;

@@ -130,9 +130,47 @@ pub enum CheckInRefusal {
     WrongCode,
     SessionClosed,
     NotOnRoster,
+    /// A rotating code from a window that has passed (a photo of the screen, or a slow scan).
+    CodeExpired,
+    /// The class accepts check-ins only from its networks, and this one came from elsewhere.
+    OutsideNetwork,
 }
 
 impl CheckInRefusal {
+    pub const ALL: [CheckInRefusal; 5] = [
+        CheckInRefusal::WrongCode,
+        CheckInRefusal::SessionClosed,
+        CheckInRefusal::NotOnRoster,
+        CheckInRefusal::CodeExpired,
+        CheckInRefusal::OutsideNetwork,
+    ];
+
+    /// As stored and sent.
+    pub fn key(self) -> &'static str {
+        match self {
+            CheckInRefusal::WrongCode => "wrong_code",
+            CheckInRefusal::SessionClosed => "session_closed",
+            CheckInRefusal::NotOnRoster => "not_on_roster",
+            CheckInRefusal::CodeExpired => "code_expired",
+            CheckInRefusal::OutsideNetwork => "outside_network",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<CheckInRefusal> {
+        CheckInRefusal::ALL.into_iter().find(|r| r.key() == key)
+    }
+
+    /// For the audit view.
+    pub fn label(self) -> &'static str {
+        match self {
+            CheckInRefusal::WrongCode => "wrong code",
+            CheckInRefusal::SessionClosed => "session closed",
+            CheckInRefusal::NotOnRoster => "not on the roster",
+            CheckInRefusal::CodeExpired => "expired code",
+            CheckInRefusal::OutsideNetwork => "outside the school network",
+        }
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             CheckInRefusal::WrongCode => {
@@ -143,6 +181,14 @@ impl CheckInRefusal {
             }
             CheckInRefusal::NotOnRoster => {
                 "You are not on the roster of this class. Talk to your teacher."
+            }
+            CheckInRefusal::CodeExpired => {
+                "That code has expired. Scan the code on the board again, or type the one it \
+                 shows now."
+            }
+            CheckInRefusal::OutsideNetwork => {
+                "This class takes check-ins only from the school's network. Connect to the \
+                 school Wi-Fi and try again."
             }
         }
     }
@@ -157,6 +203,12 @@ impl CheckInRefusal {
             CheckInRefusal::NotOnRoster => {
                 format!("{student_name} is not on the roster but tried to check in.")
             }
+            CheckInRefusal::CodeExpired => {
+                format!("{student_name} tried an expired code ({code}).")
+            }
+            CheckInRefusal::OutsideNetwork => {
+                format!("{student_name} tried to check in from outside the school network.")
+            }
         }
     }
 }
@@ -170,11 +222,13 @@ pub enum CheckInDecision {
     AlreadyMarked(Mark),
 }
 
-/// Decides a self check-in. `session` is `None` when no session has the code.
+/// Decides a self check-in. `session` is `None` when no session has the code; `code_expired`
+/// when the code was one of the session's rotating codes from a window that has passed.
 pub fn decide_check_in(
     session: Option<&SessionFacts>,
     on_roster: bool,
     existing: Option<&Mark>,
+    code_expired: bool,
     now_ms: i64,
 ) -> Result<CheckInDecision, CheckInRefusal> {
     let session = session.ok_or(CheckInRefusal::WrongCode)?;
@@ -188,6 +242,9 @@ pub fn decide_check_in(
     // student.
     if let Some(mark) = existing {
         return Ok(CheckInDecision::AlreadyMarked(mark.clone()));
+    }
+    if code_expired {
+        return Err(CheckInRefusal::CodeExpired);
     }
     Ok(CheckInDecision::Record(
         if now_ms <= session.late_from_ms() {
@@ -233,7 +290,9 @@ mod tests {
     #[test]
     fn on_time_is_present_and_after_threshold_is_late() {
         let s = open_session();
-        let at = |minutes: i64| decide_check_in(Some(&s), true, None, START + minutes * MINUTE_MS);
+        let at = |minutes: i64| {
+            decide_check_in(Some(&s), true, None, false, START + minutes * MINUTE_MS)
+        };
         assert_eq!(
             at(-5),
             Ok(CheckInDecision::Record(AttendanceStatus::Present))
@@ -247,7 +306,7 @@ mod tests {
             Ok(CheckInDecision::Record(AttendanceStatus::Present))
         );
         assert_eq!(
-            decide_check_in(Some(&s), true, None, START + 10 * MINUTE_MS + 1),
+            decide_check_in(Some(&s), true, None, false, START + 10 * MINUTE_MS + 1),
             Ok(CheckInDecision::Record(AttendanceStatus::Late))
         );
         assert_eq!(at(45), Ok(CheckInDecision::Record(AttendanceStatus::Late)));
@@ -260,7 +319,7 @@ mod tests {
             ..open_session()
         };
         assert_eq!(
-            decide_check_in(Some(&s), true, None, START + 1),
+            decide_check_in(Some(&s), true, None, false, START + 1),
             Ok(CheckInDecision::Record(AttendanceStatus::Late))
         );
     }
@@ -271,7 +330,7 @@ mod tests {
         let first = mark(AttendanceStatus::Present, MarkSource::SelfCheckIn);
         // Even after the late threshold, the second attempt changes nothing.
         assert_eq!(
-            decide_check_in(Some(&s), true, Some(&first), START + 60 * MINUTE_MS),
+            decide_check_in(Some(&s), true, Some(&first), false, START + 60 * MINUTE_MS),
             Ok(CheckInDecision::AlreadyMarked(first))
         );
     }
@@ -283,28 +342,54 @@ mod tests {
             ..open_session()
         };
         assert_eq!(
-            decide_check_in(None, true, None, START),
+            decide_check_in(None, true, None, false, START),
             Err(CheckInRefusal::WrongCode)
         );
         assert_eq!(
-            decide_check_in(Some(&closed), true, None, START),
+            decide_check_in(Some(&closed), true, None, false, START),
             Err(CheckInRefusal::SessionClosed)
         );
         assert_eq!(
-            decide_check_in(Some(&closed), false, None, START),
+            decide_check_in(Some(&closed), false, None, false, START),
             Err(CheckInRefusal::SessionClosed)
         );
         assert_eq!(
-            decide_check_in(Some(&open_session()), false, None, START),
+            decide_check_in(Some(&open_session()), false, None, false, START),
             Err(CheckInRefusal::NotOnRoster)
         );
-        for refusal in [
-            CheckInRefusal::WrongCode,
-            CheckInRefusal::SessionClosed,
-            CheckInRefusal::NotOnRoster,
-        ] {
+        for refusal in CheckInRefusal::ALL {
             assert!(refusal.message().ends_with('.'));
+            assert_eq!(CheckInRefusal::from_key(refusal.key()), Some(refusal));
+            let json = serde_json::to_string(&refusal).unwrap();
+            assert_eq!(json, format!("\"{}\"", refusal.key()));
         }
+    }
+
+    #[test]
+    fn an_expired_code_is_refused_unless_the_student_is_already_marked() {
+        let open = open_session();
+        assert_eq!(
+            decide_check_in(Some(&open), true, None, true, START),
+            Err(CheckInRefusal::CodeExpired)
+        );
+        let first = mark(AttendanceStatus::Present, MarkSource::SelfCheckIn);
+        assert_eq!(
+            decide_check_in(Some(&open), true, Some(&first), true, START),
+            Ok(CheckInDecision::AlreadyMarked(first))
+        );
+        // A closed session or someone else's class says so first.
+        let closed = SessionFacts {
+            is_open: false,
+            ..open_session()
+        };
+        assert_eq!(
+            decide_check_in(Some(&closed), true, None, true, START),
+            Err(CheckInRefusal::SessionClosed)
+        );
+        assert_eq!(
+            decide_check_in(Some(&open), false, None, true, START),
+            Err(CheckInRefusal::NotOnRoster)
+        );
     }
 
     #[test]
@@ -330,7 +415,13 @@ mod tests {
         ));
         // The student checking in afterwards keeps the teacher's mark.
         assert_eq!(
-            decide_check_in(Some(&open_session()), true, Some(&teacher_mark), START),
+            decide_check_in(
+                Some(&open_session()),
+                true,
+                Some(&teacher_mark),
+                false,
+                START
+            ),
             Ok(CheckInDecision::AlreadyMarked(teacher_mark))
         );
     }

@@ -29,12 +29,20 @@ impl JoinCode {
         Ok(JoinCode(cleaned))
     }
 
-    /// Builds a code from random bytes (the caller supplies the randomness).
-    pub fn from_random(bytes: [u8; LENGTH]) -> JoinCode {
+    /// Builds a code from uniformly random bytes (the caller supplies the randomness, or an
+    /// HMAC for a rotating code). Bytes at or above the largest multiple of the alphabet's size
+    /// are skipped, so every character is equally likely; 32 bytes run short of six usable
+    /// ones about once in 10^40 draws, and then the last characters repeat a usable byte.
+    pub fn from_random(bytes: [u8; 32]) -> JoinCode {
+        let size = ALPHABET.len();
+        let limit = (256 / size * size) as u8;
+        let mut usable: Vec<u8> = bytes.iter().copied().filter(|b| *b < limit).collect();
+        let filler = usable.first().copied().unwrap_or(0);
+        usable.resize(usable.len().max(LENGTH), filler);
         JoinCode(
-            bytes
+            usable[..LENGTH]
                 .iter()
-                .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+                .map(|b| ALPHABET[*b as usize % size] as char)
                 .collect(),
         )
     }
@@ -87,9 +95,21 @@ mod tests {
     #[test]
     fn random_codes_always_parse() {
         for seed in 0..=255u8 {
-            let code =
-                JoinCode::from_random([seed, seed.wrapping_mul(7), 3, 200, 255, seed ^ 0x55]);
+            let mut bytes = [255u8; 32];
+            bytes[..6].copy_from_slice(&[seed, seed.wrapping_mul(7), 3, 200, 255, seed ^ 0x55]);
+            let code = JoinCode::from_random(bytes);
             assert_eq!(JoinCode::parse(code.as_str()).unwrap(), code);
         }
+        // All bytes unusable (never in practice): still a valid code.
+        assert!(JoinCode::parse(JoinCode::from_random([255; 32]).as_str()).is_ok());
+    }
+
+    #[test]
+    fn bytes_past_the_last_whole_alphabet_are_skipped() {
+        // 248..=255 would favour the first eight characters; they are passed over.
+        let mut bytes = [0u8; 32];
+        bytes[..8].copy_from_slice(&[248, 249, 250, 251, 252, 253, 254, 255]);
+        bytes[8..14].copy_from_slice(&[1, 2, 3, 4, 5, 6]);
+        assert_eq!(JoinCode::from_random(bytes).as_str(), "BCDEFG");
     }
 }

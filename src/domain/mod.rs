@@ -1,6 +1,8 @@
 //! Pure attendance domain: types and rules shared by server and browser. No I/O here.
 
 pub mod attendance;
+pub mod check_in_review;
+pub mod check_in_rules;
 pub mod counts;
 pub mod excuse;
 pub mod import;
@@ -10,6 +12,7 @@ pub mod redirect;
 pub mod report;
 #[cfg(test)]
 mod report_tests;
+pub mod rotating_code;
 pub mod session;
 pub mod time;
 pub mod timetable;
@@ -18,6 +21,7 @@ pub mod user;
 pub mod zone;
 
 pub use attendance::*;
+pub use check_in_rules::{CheckInRules, HoldReason, NetworkRule};
 pub use counts::AttendanceCounts;
 pub use join_code::JoinCode;
 pub use session::*;

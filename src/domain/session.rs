@@ -2,7 +2,8 @@
 //! functions send them).
 
 use super::{
-    AttendanceStatus, ClassId, JoinCode, Mark, MarkSource, SessionFacts, SessionId, UserId,
+    AttendanceStatus, CheckInRules, ClassId, JoinCode, Mark, MarkSource, SessionFacts, SessionId,
+    UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,8 @@ pub struct ClassSession {
     pub closed_at_ms: Option<i64>,
     /// Created by the class's timetable (as opposed to opened by hand).
     pub scheduled: bool,
+    /// How students check in: copied from the class when the session opens.
+    pub rules: CheckInRules,
 }
 
 /// Where a session is in its life: upcoming → open → closed (or upcoming → closed, never held).

@@ -87,6 +87,7 @@ fn SchoolDayView(day: SchoolDay, reload: Callback<()>) -> impl IntoView {
                         _ => {}
                     }
                 }
+                LiveUpdate::Code(_) => {} // the school channel has no code
             },
         );
     });

@@ -2,11 +2,13 @@
 //! upcoming sessions its timetable scheduled, past sessions with their headcounts (each links
 //! to its dashboard, where marks can still be corrected), and the timetable itself.
 
+use crate::api::presence::{class_check_in_rules, set_class_check_in_rules};
 use crate::api::sessions::{class_sessions, ClassSessionsView};
+use crate::components::check_in_rules_form::CheckInRulesForm;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::timetable_editor::TimetableEditor;
 use crate::domain::time::{clock_label, date_label};
-use crate::domain::{SessionListing, SessionPhase};
+use crate::domain::{CheckInRules, ClassId, SessionListing, SessionPhase};
 use leptos::prelude::*;
 
 #[component]
@@ -27,7 +29,32 @@ pub fn ClassPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <ClassRules class_id=class_id.get_untracked()/>
         <TimetableEditor class_id=class_id.get_untracked() on_change=reload/>
+    }
+}
+
+/// The class's check-in rules: what its sessions use unless one has its own.
+#[component]
+fn ClassRules(class_id: ClassId) -> impl IntoView {
+    let rules = Resource::new(move || class_id, class_check_in_rules);
+    let save =
+        Action::new(move |rules: &CheckInRules| set_class_check_in_rules(class_id, rules.clone()));
+    view! {
+        <section class="card" data-testid="class-rules">
+            <h2>"Check-in rules"</h2>
+            <p class="muted small">
+                "For this class's sessions from now on, and its open and upcoming sessions unless you set a session's own on its dashboard."
+            </p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match rules.await {
+                        Ok(initial) => view! { <CheckInRulesForm initial save scope="Save for this class"/> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

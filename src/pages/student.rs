@@ -1,11 +1,12 @@
 use crate::api::student::{check_in, my_attendance, CheckInReceipt};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::status_badge::StatusBadge;
+use crate::domain::check_in_rules::ReviewDecision;
 use crate::domain::AttendanceStatus;
 use crate::protocol::EventBody;
 use crate::realtime::use_live;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// `/checkin` and `/checkin/:code` (the QR link): enter the code, see the answer and history.
 #[component]
@@ -23,7 +24,27 @@ pub fn CheckInPage() -> impl IntoView {
         }
         linked
     });
-    let submit = Action::new(|code: &String| check_in(code.clone()));
+    // A rotating code's QR link names its session and window (`?s=…&w=…`): sent along while the
+    // code is the link's, so a late scan is told "expired"; a code typed over it goes alone.
+    let query = use_query_map();
+    let link = move |typed: &str| {
+        let query = query.read_untracked();
+        let linked = params.read_untracked().get("code");
+        let number = |key: &str| query.get(key).and_then(|v| v.parse::<i64>().ok());
+        match (linked, number("s"), number("w")) {
+            (Some(linked), Some(session), Some(window))
+                if linked.eq_ignore_ascii_case(typed.trim()) =>
+            {
+                (Some(session), Some(window))
+            }
+            _ => (None, None),
+        }
+    };
+    let submit = Action::new(
+        |(code, (session, window)): &(String, (Option<i64>, Option<i64>))| {
+            check_in(code.clone(), *session, *window)
+        },
+    );
     // A change to this student's attendance (their check-in, or the teacher's mark) arrives on
     // their own channel: refresh the history and say what changed.
     let personal = use_live().status.personal;
@@ -46,6 +67,16 @@ pub fn CheckInPage() -> impl IntoView {
                     status.label().to_lowercase()
                 ))
             }
+            Some(EventBody::CheckInReviewed { decision, .. }) => match decision {
+                ReviewDecision::Accepted => {
+                    Some("Your teacher accepted your check-in.".to_string())
+                }
+                ReviewDecision::Rejected => Some(
+                    "Your teacher did not accept your check-in. Talk to them if this is a mistake."
+                        .to_string(),
+                ),
+                ReviewDecision::Superseded => None,
+            },
             _ => None,
         })
     };
@@ -56,7 +87,9 @@ pub fn CheckInPage() -> impl IntoView {
                 class="stack"
                 on:submit=move |ev| {
                     ev.prevent_default();
-                    submit.dispatch(code.get_untracked());
+                    let typed = code.get_untracked();
+                    let linked = link(&typed);
+                    submit.dispatch((typed, linked));
                 }
             >
                 <label>
@@ -142,6 +175,16 @@ pub fn CheckInPage() -> impl IntoView {
 
 #[component]
 fn Receipt(receipt: CheckInReceipt) -> impl IntoView {
+    if let Some(held) = receipt.held {
+        return view! {
+            <div class="notice receipt held" role="status" data-testid="check-in-held">
+                <p class="receipt-headline">"Waiting for your teacher"</p>
+                <p>{held.message}</p>
+                <p class="muted small">{receipt.class_name} " · " {receipt.marked_at_label}</p>
+            </div>
+        }
+        .into_any();
+    }
     let headline = match (receipt.already_marked, receipt.status) {
         (true, status) => format!("You were already marked {}.", status.label().to_lowercase()),
         (false, AttendanceStatus::Present) => "You're checked in: present.".to_string(),
@@ -159,4 +202,5 @@ fn Receipt(receipt: CheckInReceipt) -> impl IntoView {
             <p>{receipt.class_name} " · " {receipt.marked_at_label}</p>
         </div>
     }
+    .into_any()
 }

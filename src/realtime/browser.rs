@@ -6,7 +6,7 @@ use super::follows::{backoff_bound_ms, heartbeat_lost, should_poll, Follows};
 use super::sign_in_ended::SignInEnded;
 use super::{LinkState, LinkStatus, LiveUpdate, ResumeReport};
 use crate::protocol::{
-    close_code, Channel, ClientMessage, Event, ServerMessage, StreamPosition, WS_PATH,
+    close_code, Channel, ClientMessage, CodeShown, Event, ServerMessage, StreamPosition, WS_PATH,
 };
 use leptos::leptos_dom::helpers::{
     set_interval_with_handle, set_timeout_with_handle, TimeoutHandle,
@@ -324,8 +324,20 @@ impl Driver {
                     self.status.latency_ms.set(rtt_ms);
                 }
             }
+            ServerMessage::Code(code) => self.show_code(code),
             ServerMessage::Error { message, .. } => self.status.last_error.set(Some(message)),
             ServerMessage::Unsubscribed { .. } => {}
+        }
+    }
+
+    /// Hands a session's new rotating code to whoever follows the session.
+    pub(super) fn show_code(&self, code: CodeShown) {
+        let follower = self
+            .follows
+            .borrow()
+            .follower(Channel::Session(code.session_id));
+        if let Some(on_update) = follower {
+            on_update(LiveUpdate::Code(code));
         }
     }
 

@@ -127,6 +127,13 @@ impl<Cb: Clone> Follows<Cb> {
         }
     }
 
+    /// Who follows `channel` (for what is not an event: a session's rotating code).
+    pub fn follower(&self, channel: Channel) -> Option<Cb> {
+        self.map
+            .get(&channel)
+            .map(|follow| follow.on_update.clone())
+    }
+
     pub fn channels(&self) -> Vec<Channel> {
         self.map.keys().copied().collect()
     }

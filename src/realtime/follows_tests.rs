@@ -169,6 +169,7 @@ fn answer(position: StreamPosition, recovered: bool, seqs: &[i64]) -> UpdatesRes
         position,
         recovered,
         events: seqs.iter().map(|&seq| event(CH, seq)).collect(),
+        code: None,
     }
 }
 

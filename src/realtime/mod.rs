@@ -75,6 +75,8 @@ pub enum LiveUpdate {
     /// The missed events could not be replayed: reload the snapshot and follow again from its
     /// position.
     Reload,
+    /// A session's rotating code changed (not an event: never replayed).
+    Code(crate::protocol::CodeShown),
 }
 
 /// Everything the UI shows about the connection.

@@ -7,13 +7,18 @@ use axum::http::{header, HeaderMap};
 use ipnet::{IpNet, Ipv6Net};
 use std::net::{IpAddr, SocketAddr};
 
-/// The reverse proxies whose forwarding headers are believed: addresses or CIDR ranges.
+/// A list of addresses and CIDR ranges: the reverse proxies whose forwarding headers are
+/// believed, or the networks check-ins may come from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct IpRanges(Vec<IpNet>);
 
-impl TrustedProxies {
-    /// A comma-separated list such as `10.0.0.0/8, 192.0.2.7, ::1`; empty trusts nobody.
-    pub fn parse(text: &str) -> Result<TrustedProxies, String> {
+/// The reverse proxies whose forwarding headers are believed.
+pub type TrustedProxies = IpRanges;
+
+impl IpRanges {
+    /// A comma-separated list such as `10.0.0.0/8, 192.0.2.7, ::1`; empty is an empty list.
+    /// Errors name the item that is not an address or range.
+    pub fn parse(text: &str) -> Result<IpRanges, String> {
         text.split(',')
             .map(str::trim)
             .filter(|item| !item.is_empty())
@@ -23,14 +28,14 @@ impl TrustedProxies {
                         item.parse::<IpAddr>()
                             .map(|ip| IpNet::from(ip.to_canonical()))
                     })
-                    .map_err(|_| {
-                        format!(
-                            "ROLLCALL_TRUSTED_PROXIES: {item:?} is not an IP address or CIDR range."
-                        )
-                    })
+                    .map_err(|_| format!("{item:?} is not an IP address or CIDR range."))
             })
             .collect::<Result<_, _>>()
-            .map(TrustedProxies)
+            .map(IpRanges)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {

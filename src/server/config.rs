@@ -1,6 +1,6 @@
 //! Run-time settings, all from environment variables with working defaults (see README).
 
-use super::client_ip::TrustedProxies;
+use super::client_ip::{IpRanges, TrustedProxies};
 use crate::domain::zone::SchoolZone;
 use std::net::SocketAddr;
 
@@ -31,6 +31,9 @@ pub struct Config {
     pub login_failures_per_address_per_minute: u32,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client.
     pub trusted_proxies: TrustedProxies,
+    /// The school's networks (`ROLLCALL_CHECK_IN_NETWORKS`): where a class that guards its
+    /// check-ins by network, without a list of its own, accepts them from.
+    pub check_in_networks: IpRanges,
     /// Days the audit trail keeps devices (IP address and browser) before erasing them.
     pub device_retention_days: u32,
     pub check_in_attempts_per_minute: u32,
@@ -69,6 +72,7 @@ impl Config {
             login_max_backoff_seconds: 900,
             login_failures_per_address_per_minute: 100,
             trusted_proxies: TrustedProxies::default(),
+            check_in_networks: IpRanges::default(),
             device_retention_days: 90,
             check_in_attempts_per_minute: 20,
             sign_in_hours: 12,
@@ -147,7 +151,12 @@ impl Config {
             c.login_failures_per_address_per_minute,
         )?;
         if let Some(list) = var("ROLLCALL_TRUSTED_PROXIES") {
-            c.trusted_proxies = TrustedProxies::parse(&list)?;
+            c.trusted_proxies = TrustedProxies::parse(&list)
+                .map_err(|error| format!("ROLLCALL_TRUSTED_PROXIES: {error}"))?;
+        }
+        if let Some(list) = var("ROLLCALL_CHECK_IN_NETWORKS") {
+            c.check_in_networks = IpRanges::parse(&list)
+                .map_err(|error| format!("ROLLCALL_CHECK_IN_NETWORKS: {error}"))?;
         }
         c.device_retention_days = var_parsed(
             &var,

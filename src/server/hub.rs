@@ -21,6 +21,9 @@ pub struct Delivery {
     pub seq: i64,
     pub frame: Arc<str>,
     pub published_at: Instant,
+    /// The event changes the session's join code (opened, closed, new rules): a connection
+    /// showing the code reads it again.
+    pub changes_code: bool,
 }
 
 /// Tells a connection it has been cut off for falling behind.
@@ -132,6 +135,7 @@ impl Hub {
             channel: event.channel,
             seq: event.seq,
             published_at: Instant::now(),
+            changes_code: event.body.changes_code(),
             frame: match serde_json::to_string(&ServerMessage::Event(event)) {
                 Ok(text) => text.into(),
                 Err(_) => return,

@@ -3,8 +3,9 @@
 
 use super::auth::authenticate;
 use super::channels::{authorize_channel, resume};
+use super::code_view::code_shown;
 use super::hub::{ConnectionId, Delivery, Subscriber};
-use super::AppState;
+use super::{now_ms, AppState};
 use crate::error::AppError;
 use crate::protocol::{Channel, StreamPosition, UpdatesResponse};
 use axum::extract::rejection::QueryRejection;
@@ -49,7 +50,21 @@ pub async fn updates(
         }
     };
     let mut answer = resume(&state, channel, since.as_ref()).await?;
-    let wait = Duration::from_secs(query.wait.unwrap_or(0).min(25));
+    let code = match channel {
+        Channel::Session(id) => state.store.session_code(id).await?,
+        _ => None,
+    };
+    let mut wait = Duration::from_secs(query.wait.unwrap_or(0).min(25));
+    // A rotating code: come back when it changes, with the next one.
+    if let Some(rotation) = code
+        .as_ref()
+        .and_then(|code| code_shown(&state.config.public_url, code, now_ms()))
+        .and_then(|shown| shown.rotation)
+    {
+        wait = wait.min(Duration::from_millis(
+            rotation.changes_in_ms.max(0) as u64 + 50,
+        ));
+    }
     if answer.recovered && answer.events.is_empty() && since.is_some() && !wait.is_zero() {
         // Long-poll: listen on the hub, re-read (a commit may have landed in between), and if
         // still nothing, wait for the next commit on the channel before reading again.
@@ -60,11 +75,15 @@ pub async fn updates(
             answer = resume(&state, channel, since.as_ref()).await?;
         }
     }
+    let code = code
+        .filter(|code| code.rotating.is_some())
+        .and_then(|code| code_shown(&state.config.public_url, &code, now_ms()));
     Ok(axum::Json(UpdatesResponse {
         channel,
         position: answer.position,
         recovered: answer.recovered,
         events: answer.events,
+        code,
     }))
 }
 

@@ -260,6 +260,35 @@ async fn every_server_function_checks_role_and_ownership() {
             json!({ "session_id": session }),
             [unauth, forbidden, forbidden, ok, forbidden, ok],
         ),
+        // Check-in rules, reviews and the audit: the class's teachers and admins. A review of
+        // an attempt that is not waiting gets past the role check to a 404.
+        (
+            "class_check_in_rules",
+            json!({ "class_id": biology }),
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
+        ),
+        (
+            "set_class_check_in_rules",
+            json!({ "class_id": biology, "rules": {} }),
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
+        ),
+        (
+            "set_session_check_in_rules",
+            json!({ "session_id": session, "rules": null }),
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
+        ),
+        (
+            "review_check_in",
+            json!({ "session_id": session, "attempt_id": 999_999, "accept": true }),
+            [
+                unauth, forbidden, forbidden, not_found, forbidden, not_found,
+            ],
+        ),
+        (
+            "session_audit",
+            json!({ "session_id": session }),
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
+        ),
         (
             "close_session",
             json!({ "session_id": session }),

@@ -72,7 +72,7 @@ async fn fuzz_socket(ws: &mut Ws, frames: Vec<Message>) -> (usize, usize) {
                 answers += 1;
             }
             ServerMessage::Subscribed { .. } | ServerMessage::Unsubscribed { .. } => answers += 1,
-            ServerMessage::Ping { .. } | ServerMessage::Event(_) => {}
+            ServerMessage::Ping { .. } | ServerMessage::Event(_) | ServerMessage::Code(_) => {}
             ServerMessage::Welcome { .. } => panic!("a second welcome"),
         }
     }

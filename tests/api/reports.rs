@@ -8,7 +8,7 @@ use rollcall::server::now_ms;
 use serde_json::{json, Value};
 
 /// GETs a CSV export; returns the status and the body.
-async fn get_csv(
+pub(crate) async fn get_csv(
     client: &Client,
     path: &str,
     query: &[(&str, String)],
@@ -25,7 +25,7 @@ async fn get_csv(
     (status, response.text().await.unwrap(), headers)
 }
 
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let text = text
         .strip_prefix('\u{feff}')
         .expect("a byte-order mark for Excel");
@@ -325,6 +325,7 @@ async fn reports_and_their_csvs_check_who_is_asking() {
     let teacher = app.teacher().await;
     let biology = teacher.class_id("Biology 9A").await;
     let student1 = app.user_id("student1").await;
+    let (session, _) = teacher.open_session("Biology 9A", 10).await;
     let anonymous = app.anonymous();
     let callers = [
         ("anonymous", anonymous),
@@ -352,6 +353,11 @@ async fn reports_and_their_csvs_check_who_is_asking() {
             "/api/reports/school.csv",
             vec![],
             [unauth, forbidden, forbidden, forbidden, forbidden, ok],
+        ),
+        (
+            "/api/reports/check-ins.csv",
+            vec![("session", session.to_string())],
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
         ),
     ];
     let mut failures = Vec::new();

@@ -153,3 +153,46 @@ async fn two_instances_open_and_close_a_scheduled_session_exactly_once() {
         (students as i64, 1, students as i64)
     );
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: scripts/test runs it with TEST_DATABASE_URL"]
+async fn a_rotating_code_shown_by_one_instance_is_accepted_by_another() {
+    assert!(
+        on_postgres(),
+        "set TEST_DATABASE_URL to a PostgreSQL server"
+    );
+    let a = spawn_app().await;
+    let config = test_config(a.server.state.config.database_url.clone());
+    let b = spawn_on(config, tempfile::tempdir().unwrap()).await;
+    let teacher = a.teacher().await;
+    let (session, _) = teacher.open_session("Biology 9A", 10).await;
+    teacher
+        .ok(
+            "set_session_check_in_rules",
+            json!({ "session_id": session, "rules": { "rotate_every_seconds": 30 } }),
+        )
+        .await;
+    // The teacher's screen on A receives the code; a student on B scans it (its QR link).
+    let token = a.token("rivera", "teacher-demo").await;
+    let mut on_a = a.ws(&token).await;
+    on_a.subscribe(Channel::Session(session), None).await;
+    let shown = crate::presence::next_code(&mut on_a).await;
+    let window = shown.rotation.unwrap().window;
+    let receipt = b
+        .student(1)
+        .await
+        .ok(
+            "check_in",
+            json!({ "code": shown.code, "session": session, "window": window }),
+        )
+        .await;
+    assert_eq!(receipt["status"], "present");
+    assert!(receipt["held"].is_null());
+    // And typed on B without the link.
+    let receipt = b
+        .student(2)
+        .await
+        .ok("check_in", json!({ "code": shown.code }))
+        .await;
+    assert_eq!(receipt["status"], "present");
+}

@@ -4,15 +4,18 @@
 //! keeps the [`SessionModel`] current and the views read from it.
 
 mod changes;
-mod head;
+pub mod head;
 pub mod model;
 mod notices;
+mod review;
 mod roster;
 
+use crate::api::presence::set_session_check_in_rules;
 use crate::api::teacher::{
     close_session, mark_all_present, mark_attendance, session_dashboard, SessionView,
 };
 use crate::components::attendance_bar::AttendanceBar;
+use crate::components::check_in_rules_form::CheckInRulesForm;
 use crate::components::connection_status_indicator::ConnectionStatusIndicator;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::live_student_activity::LiveStudentActivity;
@@ -25,6 +28,7 @@ use head::{DashboardHead, JoinPanel};
 use leptos::prelude::*;
 pub use model::SessionModel;
 use notices::NoticeList;
+use review::ReviewQueue;
 use roster::Roster;
 use std::collections::HashMap;
 
@@ -93,6 +97,12 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
             Some(position.clone()),
             move |update| match update {
                 LiveUpdate::Reload => reload.run(()),
+                LiveUpdate::Code(shown) => model.update(|m| m.show_code(shown)),
+                // New rules may switch between a fixed and a rotating code: read it all again.
+                LiveUpdate::Event {
+                    event,
+                    replayed: false,
+                } if matches!(event.body, EventBody::CheckInRulesChanged { .. }) => reload.run(()),
                 // An upcoming session that opened by itself: read it again for its code and QR.
                 LiveUpdate::Event { event, .. }
                     if matches!(event.body, EventBody::SessionOpened { .. })
@@ -120,7 +130,10 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
             .or_else(|| all_present.value().get().and_then(Result::err))
     };
     let session = data.session;
-    let join_session = session.clone();
+    let rules = session.rules.clone();
+    let save_rules = Action::new(move |rules: &crate::domain::CheckInRules| {
+        set_session_check_in_rules(session_id, Some(rules.clone()))
+    });
     let closed_at = Signal::derive(move || model.with(|m| m.closed_at_ms));
     let activity = Signal::derive(move || model.with(|m| m.activity.clone()));
     // Changes when any mark does: the history panel reads the trail again.
@@ -132,8 +145,15 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
         <div class="dashboard-grid">
             <div class="dashboard-main">
                 <Show when=move || is_open.get()>
-                    <JoinPanel session=join_session.clone()/>
+                    <JoinPanel session_id model/>
                 </Show>
+                <ReviewQueue session_id model offset/>
+                {(closed_at.get_untracked().is_none()).then(|| view! {
+                    <details class="card rules-panel no-print" data-testid="rules-panel">
+                        <summary>"Check-in rules: " {rules.summary()}</summary>
+                        <CheckInRulesForm initial=rules.clone() save=save_rules scope="Save for this session"/>
+                    </details>
+                })}
                 <AttendanceBar counts=counts/>
                 {(!upcoming).then(|| view! {
                     <div class="inline-form no-print">

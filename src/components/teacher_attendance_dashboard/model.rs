@@ -4,8 +4,9 @@
 
 use crate::api::teacher::SessionView;
 use crate::components::live_student_activity::ActivityItem;
+use crate::domain::check_in_review::HeldCheckIn;
 use crate::domain::{AttendanceCounts, AttendanceStatus, Mark, MarkSource, UserId};
-use crate::protocol::{Event, EventBody};
+use crate::protocol::{CodeShown, Event, EventBody};
 use std::collections::HashMap;
 
 /// Longest lists kept (newest first).
@@ -37,6 +38,21 @@ impl Notice {
                 code,
                 ..
             } => (reason.teacher_notice(student_name, code), true),
+            EventBody::CheckInHeld {
+                student_name,
+                reasons,
+                ..
+            } => (
+                format!(
+                    "{student_name}'s check-in waits for your review: {}.",
+                    reasons
+                        .iter()
+                        .map(|r| r.label())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                true,
+            ),
             _ => return None,
         };
         Some(Notice {
@@ -56,6 +72,10 @@ pub struct SessionModel {
     pub closed_at_ms: Option<i64>,
     pub notices: Vec<Notice>,
     pub activity: Vec<ActivityItem>,
+    /// The join code on screen (a rotating one is replaced as each new one arrives).
+    pub code: Option<CodeShown>,
+    /// Check-ins waiting for review, oldest first.
+    pub held: Vec<HeldCheckIn>,
 }
 
 impl SessionModel {
@@ -72,6 +92,14 @@ impl SessionModel {
             closed_at_ms: view.session.closed_at_ms,
             notices: Vec::new(),
             activity: Vec::new(),
+            code: view.session.join_code.clone().map(|code| CodeShown {
+                session_id: view.session.id,
+                code,
+                check_in_url: view.session.check_in_url.clone().unwrap_or_default(),
+                qr_svg: view.session.qr_svg.clone().unwrap_or_default(),
+                rotation: view.session.rotation,
+            }),
+            held: view.held.clone(),
         };
         for event in &view.recent {
             model.apply(event, true);
@@ -112,6 +140,31 @@ impl SessionModel {
                 self.closed_at_ms.get_or_insert(event.at_ms);
                 None
             }
+            EventBody::CheckInHeld {
+                session_id,
+                attempt_id,
+                student_id,
+                ref student_name,
+                ref reasons,
+                status,
+            } => {
+                if !self.held.iter().any(|h| h.attempt_id == attempt_id) {
+                    self.held.push(HeldCheckIn {
+                        attempt_id,
+                        session_id,
+                        student_id,
+                        student_name: student_name.clone(),
+                        reasons: reasons.clone(),
+                        status,
+                        at_ms: event.at_ms,
+                    });
+                }
+                None
+            }
+            EventBody::CheckInReviewed { attempt_id, .. } => {
+                self.settle(attempt_id);
+                None
+            }
             _ => None,
         }
     }
@@ -128,6 +181,24 @@ impl SessionModel {
         }
         *current = Some(mark);
         true
+    }
+
+    /// A new rotating code arrived; an older one (by window) never replaces a newer.
+    pub fn show_code(&mut self, shown: CodeShown) {
+        let window = |code: &CodeShown| code.rotation.map(|r| r.window);
+        if self.is_open
+            && self
+                .code
+                .as_ref()
+                .is_none_or(|current| window(current) <= window(&shown))
+        {
+            self.code = Some(shown);
+        }
+    }
+
+    /// A held check-in left the queue (reviewed here, elsewhere, or superseded).
+    pub fn settle(&mut self, attempt_id: i64) {
+        self.held.retain(|held| held.attempt_id != attempt_id);
     }
 
     pub fn mark(&self, student: UserId) -> Option<&Mark> {

@@ -37,6 +37,8 @@ fn view(roster: Vec<RosterEntry>, recent: Vec<Event>) -> SessionView {
             phase: crate::domain::SessionPhase::Open,
             scheduled: false,
             join_code: Some("K7QM2X".into()),
+            rotation: None,
+            rules: Default::default(),
             is_open: true,
             closed_at_ms: None,
             check_in_url: None,
@@ -50,6 +52,7 @@ fn view(roster: Vec<RosterEntry>, recent: Vec<Event>) -> SessionView {
             seq: recent.last().map_or(0, |e| e.seq),
         },
         recent,
+        held: Vec::new(),
     }
 }
 
@@ -193,4 +196,70 @@ fn lists_stay_bounded() {
     assert_eq!(model.activity.len(), MAX_ACTIVITY);
     assert_eq!(model.notices.len(), MAX_NOTICES);
     assert_eq!(model.activity[0].seq, 500);
+}
+
+#[test]
+fn held_check_ins_queue_up_once_and_leave_when_settled() {
+    use crate::domain::check_in_rules::ReviewDecision;
+    use crate::domain::HoldReason;
+    let mut model = SessionModel::from_snapshot(&view(vec![], vec![]));
+    let held = |seq, attempt_id| {
+        event(
+            seq,
+            EventBody::CheckInHeld {
+                session_id: 5,
+                attempt_id,
+                student_id: 7,
+                student_name: "Ana".into(),
+                reasons: vec![HoldReason::SharedDevice],
+                status: AttendanceStatus::Present,
+            },
+        )
+    };
+    model.apply(&held(1, 40), false);
+    model.apply(&held(1, 40), true); // the same event again (a replay): still one
+    model.apply(&held(2, 41), false);
+    assert_eq!(model.held.len(), 2);
+    assert!(model.notices[0].warning && model.notices[0].text.contains("review"));
+    let reviewed = event(
+        3,
+        EventBody::CheckInReviewed {
+            session_id: 5,
+            attempt_id: 40,
+            student_id: 7,
+            student_name: "Ana".into(),
+            decision: ReviewDecision::Accepted,
+            by_user_id: Some(1),
+        },
+    );
+    model.apply(&reviewed, false);
+    assert_eq!(
+        model.held.iter().map(|h| h.attempt_id).collect::<Vec<_>>(),
+        [41]
+    );
+}
+
+#[test]
+fn a_rotating_code_is_replaced_by_newer_ones_only() {
+    use crate::domain::rotating_code::Rotation;
+    use crate::protocol::CodeShown;
+    let mut model = SessionModel::from_snapshot(&view(vec![], vec![]));
+    let shown = |code: &str, window| CodeShown {
+        session_id: 5,
+        code: code.into(),
+        check_in_url: String::new(),
+        qr_svg: String::new(),
+        rotation: Some(Rotation {
+            period_seconds: 15,
+            window,
+            changes_in_ms: 15_000,
+        }),
+    };
+    model.show_code(shown("AAAAAA", 10));
+    model.show_code(shown("BBBBBB", 11));
+    model.show_code(shown("AAAAAA", 10)); // a late poll answer
+    assert_eq!(model.code.as_ref().map(|c| c.code.as_str()), Some("BBBBBB"));
+    model.is_open = false;
+    model.show_code(shown("CCCCCC", 12));
+    assert_eq!(model.code.as_ref().map(|c| c.code.as_str()), Some("BBBBBB"));
 }

@@ -53,6 +53,7 @@ impl Driver {
             if !self.polling.get() {
                 return; // the socket came back meanwhile and owns the stream again
             }
+            let code = answer.code.clone();
             let polled = self
                 .follows
                 .borrow_mut()
@@ -65,6 +66,9 @@ impl Driver {
                         self.apply(event);
                     }
                 }
+            }
+            if let Some(code) = code {
+                self.show_code(code);
             }
         }
     }

@@ -1,28 +1,20 @@
-//! Attendance changes: self check-in, a teacher's mark, closing a session. Each locks the
-//! session's row first, decides with the domain rule on what it then reads, and writes the
-//! mark and its event in the same transaction.
+//! Attendance changes: a teacher's mark, mark all present, closing a session (self check-in is
+//! in `check_in`). Each locks the session's row first, decides with the domain rule on what it
+//! then reads, and writes the mark and its event in the same transaction.
 
+use super::check_in_attempts::supersede_holds;
 use super::events::append_event;
 use super::rows::MarkRow;
 use super::sessions::session_in;
 use super::Store;
 use crate::domain::excuse::mark_all_present_changes;
 use crate::domain::{
-    decide_check_in, teacher_mark_changes, AttendanceStatus, CheckInDecision, ClassId,
-    ClassSession, CurrentUser, JoinCode, Mark, MarkSource, SessionId, SessionPhase, UserId,
+    teacher_mark_changes, AttendanceStatus, ClassSession, Mark, MarkSource, SessionId,
+    SessionPhase, UserId,
 };
 use crate::error::{AppError, AppResult};
 use crate::protocol::EventBody;
 use sqlx::AnyConnection;
-
-/// Result of an accepted check-in.
-#[derive(Debug, Clone)]
-pub struct CheckInOutcome {
-    pub session: ClassSession,
-    pub mark: Mark,
-    /// True when the student was already marked and nothing was written.
-    pub already_marked: bool,
-}
 
 /// Who did something and from where, recorded with every attendance event.
 #[derive(Debug, Clone)]
@@ -32,102 +24,6 @@ pub struct Actor {
 }
 
 impl Store {
-    /// A student's self check-in with a join code.
-    pub async fn check_in(
-        &self,
-        student: &CurrentUser,
-        code: &JoinCode,
-        device: Option<String>,
-        now_ms: i64,
-    ) -> AppResult<CheckInOutcome> {
-        let _writer = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        // Prefer the open session; a closed one with the code explains the refusal.
-        let session_id: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM class_sessions WHERE join_code = $1 \
-             ORDER BY is_open DESC, id DESC LIMIT 1",
-        )
-        .bind(code.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let session = match session_id {
-            Some(id) => {
-                self.lock_session(&mut tx, id).await?;
-                session_in(&mut tx, id).await?
-            }
-            None => None,
-        };
-        let (on_roster, existing) = match &session {
-            Some(s) => (
-                is_enrolled(&mut tx, s.class_id, student.id).await?,
-                current_mark(&mut tx, s.id, student.id).await?,
-            ),
-            None => (false, None),
-        };
-        let facts = session.as_ref().map(ClassSession::facts);
-        let decision = decide_check_in(facts.as_ref(), on_roster, existing.as_ref(), now_ms);
-        let (session, status) = match (session, decision) {
-            (_, Err(refusal)) => {
-                // Tell the teacher concerned: the session the code named, or for a wrong code
-                // the open sessions of the student's own classes (they probably mistyped). In
-                // id order, so concurrent refusals lock those logs in the same order.
-                let sessions: Vec<i64> = match session_id {
-                    Some(id) => vec![id],
-                    None => {
-                        sqlx::query_scalar(
-                            "SELECT s.id FROM class_sessions s JOIN enrollments e \
-                         ON e.class_id = s.class_id WHERE e.student_id = $1 AND s.is_open = 1 \
-                         ORDER BY s.id",
-                        )
-                        .bind(student.id)
-                        .fetch_all(&mut *tx)
-                        .await?
-                    }
-                };
-                let mut log = Vec::new();
-                for session_id in sessions {
-                    let body = EventBody::CheckInRefused {
-                        session_id,
-                        student_id: student.id,
-                        student_name: student.display_name.clone(),
-                        reason: refusal,
-                        code: code.to_string(),
-                    };
-                    append_event(&mut tx, &mut log, now_ms, body).await?;
-                }
-                self.commit(tx, log).await?;
-                return Err(refusal.into());
-            }
-            (Some(session), Ok(CheckInDecision::AlreadyMarked(mark))) => {
-                return Ok(CheckInOutcome {
-                    session,
-                    mark,
-                    already_marked: true,
-                })
-            }
-            (Some(session), Ok(CheckInDecision::Record(status))) => (session, status),
-            (None, Ok(_)) => return Err(AppError::internal()), // the rule refuses a missing session
-        };
-        let mut log = Vec::new();
-        let change = MarkChange {
-            session_id: session.id,
-            student_id: student.id,
-            student_name: student.display_name.clone(),
-            status,
-            source: MarkSource::SelfCheckIn,
-            previous: None,
-            by_user_id: Some(student.id),
-            device,
-        };
-        let mark = write_mark(&mut tx, &mut log, change, now_ms).await?;
-        self.commit(tx, log).await?;
-        Ok(CheckInOutcome {
-            session,
-            mark,
-            already_marked: false,
-        })
-    }
-
     /// A teacher's (or admin's) mark; returns the resulting mark.
     pub async fn mark(
         &self,
@@ -307,6 +203,20 @@ pub(super) async fn write_mark(
         marked_at_ms: now_ms,
         version,
     };
+    // A check-in still waiting for review is settled by any mark but the automatic absence at
+    // closing (the teacher may still accept it afterwards).
+    if change.source != MarkSource::Automatic {
+        let student = (change.student_id, change.student_name.as_str());
+        supersede_holds(
+            conn,
+            log,
+            change.session_id,
+            student,
+            change.by_user_id,
+            now_ms,
+        )
+        .await?;
+    }
     let body = EventBody::attendance_changed(
         change.session_id,
         change.student_id,
@@ -318,21 +228,6 @@ pub(super) async fn write_mark(
     );
     append_event(conn, log, now_ms, body).await?;
     Ok(mark)
-}
-
-async fn is_enrolled(
-    conn: &mut AnyConnection,
-    class_id: ClassId,
-    student_id: UserId,
-) -> sqlx::Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT student_id FROM enrollments WHERE class_id = $1 AND student_id = $2",
-    )
-    .bind(class_id)
-    .bind(student_id)
-    .fetch_optional(conn)
-    .await?;
-    Ok(found.is_some())
 }
 
 pub(super) async fn current_mark(

@@ -188,6 +188,7 @@ pub(super) async fn open_locked(
     .bind(session_id)
     .execute(&mut *conn)
     .await?;
+    super::check_in_rules::ensure_code_secret(conn, session_id).await?;
     let (class_id, class_name, starts_at_ms, late_after): (i64, String, i64, i64) = sqlx::query_as(
         "SELECT s.class_id, c.name, s.starts_at_ms, s.late_after_minutes \
              FROM class_sessions s JOIN classes c ON c.id = s.class_id WHERE s.id = $1",

@@ -1,5 +1,5 @@
-//! Erasing the devices (IP address and browser) the audit trail keeps, once they are older than
-//! the retention period. Who changed which mark, and when, stays.
+//! Erasing the devices (IP address and browser) the audit trail and the check-in attempts keep,
+//! once they are older than the retention period. Who changed which mark, and when, stays.
 
 use super::Store;
 use crate::error::AppResult;
@@ -9,9 +9,22 @@ use crate::protocol::EventBody;
 const BATCH: i64 = 500;
 
 impl Store {
-    /// Removes the device from every event before `before_ms`; returns how many events changed.
+    /// Removes the device from every event and check-in attempt before `before_ms`; returns
+    /// how many events and attempts changed. An attempt keeps its device id (a random number
+    /// that names nobody) and loses its address and browser.
     pub async fn erase_device_details(&self, before_ms: i64) -> AppResult<u64> {
-        let mut erased = 0;
+        let attempts = {
+            let _writer = self.writer().await;
+            sqlx::query(
+                "UPDATE check_in_attempts SET ip = NULL, user_agent = NULL \
+                 WHERE at_ms < $1 AND (ip IS NOT NULL OR user_agent IS NOT NULL)",
+            )
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+        };
+        let mut erased = attempts;
         // Walks the log in key order, so each batch starts where the last one stopped.
         let (mut after_channel, mut after_seq) = (String::new(), 0i64);
         loop {

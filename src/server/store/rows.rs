@@ -2,8 +2,8 @@
 //! conversion into domain types. Nothing outside the store sees these.
 
 use crate::domain::{
-    AttendanceStatus, ClassSession, ClassSummary, CurrentUser, JoinCode, Mark, MarkSource, Role,
-    RosterEntry, StudentSession,
+    AttendanceStatus, CheckInRules, ClassSession, ClassSummary, CurrentUser, JoinCode, Mark,
+    MarkSource, Role, RosterEntry, StudentSession,
 };
 use crate::protocol::{Channel, Event};
 use sqlx::FromRow;
@@ -82,7 +82,7 @@ impl Teachers {
 /// The columns of a `SessionRow`, from `class_sessions s` joined to its class.
 pub(super) const SESSION_COLUMNS: &str = "s.id, s.class_id, c.name AS class_name, s.starts_at_ms, \
      s.ends_at_ms, s.late_after_minutes, s.join_code, s.is_open, s.opened_at_ms, s.closed_at_ms, \
-     s.meeting_id FROM class_sessions s JOIN classes c ON c.id = s.class_id";
+     s.meeting_id, COALESCE(s.check_in_rules, c.check_in_rules) AS check_in_rules FROM class_sessions s JOIN classes c ON c.id = s.class_id";
 
 #[derive(Debug, Clone, FromRow)]
 pub(super) struct SessionRow {
@@ -97,6 +97,8 @@ pub(super) struct SessionRow {
     pub opened_at_ms: Option<i64>,
     pub closed_at_ms: Option<i64>,
     pub meeting_id: Option<i64>,
+    /// JSON; `NULL` on both the session and its class: the defaults.
+    pub check_in_rules: Option<String>,
 }
 
 impl SessionRow {
@@ -120,8 +122,20 @@ impl SessionRow {
             opened_at_ms: self.opened_at_ms,
             closed_at_ms: self.closed_at_ms,
             scheduled: self.meeting_id.is_some(),
+            rules: rules_from_column(self.check_in_rules.as_deref()),
         })
     }
+}
+
+/// Rules as stored (JSON); unreadable or missing ones are the defaults (everything off).
+pub(super) fn rules_from_column(column: Option<&str>) -> CheckInRules {
+    column
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default()
+}
+
+pub(super) fn rules_column(rules: &CheckInRules) -> String {
+    serde_json::to_string(rules).unwrap_or_else(|_| "{}".into())
 }
 
 #[derive(Debug, Clone, FromRow)]

@@ -3,13 +3,17 @@
 
 use super::heartbeat::{Heartbeat, Tick};
 use super::{feed, send, Close};
+use crate::domain::rotating_code::window_bounds;
+use crate::domain::SessionId;
 use crate::error::ErrorKind;
 use crate::protocol::{
     Channel, ClientMessage, ErrorCode, ServerMessage, StreamPosition, MAX_CLIENT_FRAME_BYTES,
 };
 use crate::server::auth::SignIn;
 use crate::server::channels::{authorize_channel, resume};
+use crate::server::code_view::code_shown;
 use crate::server::hub::{ConnectionId, Delivery, Kick, Subscriber};
+use crate::server::store::SessionCode;
 use crate::server::AppState;
 use axum::extract::ws::Message;
 use futures::{Sink, SinkExt, Stream, StreamExt};
@@ -40,6 +44,9 @@ pub(super) struct Connection {
     sent: HashMap<Channel, i64>,
     inbound: DefaultDirectRateLimiter,
     heartbeat: Heartbeat,
+    /// Followed sessions whose code rotates, with the window last sent: each new window's
+    /// code is pushed when it begins.
+    codes: HashMap<SessionId, (SessionCode, i64)>,
 }
 
 impl Connection {
@@ -61,6 +68,7 @@ impl Connection {
             sent: HashMap::new(),
             inbound: RateLimiter::direct(quota),
             heartbeat: Heartbeat::new(heartbeat),
+            codes: HashMap::new(),
             state,
         };
         (connection, queue_rx)
@@ -91,6 +99,7 @@ impl Connection {
         };
         send(sink, &welcome).await?;
         loop {
+            let next_code = self.next_code_at();
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => return Err(Close::RESTARTING),
@@ -125,6 +134,7 @@ impl Connection {
                     }
                     sink.flush().await.map_err(|_| Close::GONE)?;
                 }
+                () = sleep_until_some(next_code) => self.send_due_codes(sink).await?,
                 _ = ticker.tick() => match self.heartbeat.on_tick(Instant::now()) {
                     Tick::Ping(ping) => send(sink, &ping).await?,
                     Tick::TimedOut => {
@@ -227,6 +237,9 @@ impl Connection {
             ClientMessage::Unsubscribe { channel } => {
                 self.state.hub.unsubscribe(channel, self.id);
                 self.sent.remove(&channel);
+                if let Channel::Session(id) = channel {
+                    self.codes.remove(&id);
+                }
                 send(sink, &ServerMessage::Unsubscribed { channel }).await
             }
             ClientMessage::Subscribe { channel, since } => {
@@ -282,6 +295,59 @@ impl Connection {
         for event in resume.events {
             send(sink, &ServerMessage::Event(event)).await?;
         }
+        if let Channel::Session(id) = channel {
+            self.refresh_code(sink, id).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads a followed session's code again; while it rotates, sends the current one now and
+    /// each next one as its window begins.
+    async fn refresh_code<S: Sink<Message> + Unpin>(
+        &mut self,
+        sink: &mut S,
+        session_id: SessionId,
+    ) -> Result<(), Close> {
+        self.codes.remove(&session_id);
+        let code = match self.state.store.session_code(session_id).await {
+            Ok(Some(code)) if code.is_open && code.rotating.is_some() => code,
+            Ok(_) => return Ok(()),
+            Err(_) => return Err(Close::LOG_UNREADABLE),
+        };
+        self.codes.insert(session_id, (code, i64::MIN));
+        self.send_due_codes(sink).await
+    }
+
+    /// When the earliest followed rotating code changes.
+    fn next_code_at(&self) -> Option<Instant> {
+        let now = crate::server::now_ms();
+        self.codes
+            .values()
+            .filter_map(|(code, window)| {
+                let (_, period) = code.rotating.as_ref()?;
+                let end = window_bounds(*window, *period).1;
+                Some(Instant::now() + Duration::from_millis((end - now).max(0) as u64))
+            })
+            .min()
+    }
+
+    /// Sends every followed rotating code whose window has moved on since it was last sent.
+    async fn send_due_codes<S: Sink<Message> + Unpin>(
+        &mut self,
+        sink: &mut S,
+    ) -> Result<(), Close> {
+        let now = crate::server::now_ms();
+        let public_url = self.state.config.public_url.clone();
+        for (code, sent_window) in self.codes.values_mut() {
+            let Some(shown) = code_shown(&public_url, code, now) else {
+                continue;
+            };
+            let window = shown.rotation.map_or(i64::MAX, |r| r.window);
+            if window != *sent_window {
+                *sent_window = window;
+                send(sink, &ServerMessage::Code(shown)).await?;
+            }
+        }
         Ok(())
     }
 
@@ -311,12 +377,23 @@ impl Connection {
         }
         feed(sink, Message::Text(delivery.frame.as_ref().into())).await?;
         self.sent.insert(delivery.channel, delivery.seq);
+        if let (true, Channel::Session(id)) = (delivery.changes_code, delivery.channel) {
+            self.refresh_code(sink, id).await?;
+        }
         self.state.metrics.frames_sent.inc();
         self.state
             .metrics
             .fanout_latency
             .observe(delivery.published_at.elapsed().as_secs_f64());
         Ok(())
+    }
+}
+
+/// Waits until `at`, or for ever when there is nothing to wait for.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,0 +1,399 @@
+//! A student's self check-in: which session the code names (a fixed code, or a rotating one
+//! typed or scanned from a QR link), the attendance rule, the session's guards, and the attempt
+//! kept for the audit. One transaction under the session's lock: a refusal changes no mark, a
+//! retry of a held check-in finds the one already waiting.
+
+use super::attendance::{current_mark, write_mark, MarkChange};
+use super::check_in_attempts::{pending_hold_of, record_attempt, Attempt};
+use super::events::append_event;
+use super::rows::rules_from_column;
+use super::sessions::session_in;
+use super::Store;
+use crate::domain::check_in_review::{AttemptOutcome, HeldCheckIn};
+use crate::domain::check_in_rules::{guard_check_in, GuardFacts, GuardVerdict};
+use crate::domain::rotating_code::{age_of, is_code_of, recognise, CodeAge};
+use crate::domain::{
+    decide_check_in, CheckInDecision, CheckInRefusal, CheckInRules, ClassId, ClassSession,
+    CurrentUser, JoinCode, Mark, MarkSource, NetworkRule, SessionId, UserId,
+};
+use crate::error::{AppError, AppResult};
+use crate::protocol::EventBody;
+use crate::server::client_ip::IpRanges;
+use sqlx::AnyConnection;
+use std::net::IpAddr;
+
+/// What a QR link claims: the code is this session's code of this window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeLink {
+    pub session_id: SessionId,
+    pub window: i64,
+}
+
+/// Where a check-in comes from, as the server sees it (never as the client says).
+#[derive(Debug, Clone, Default)]
+pub struct CheckInDevice {
+    /// The browser's device cookie.
+    pub device_id: Option<String>,
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    /// "address · browser", for the mark's audit trail.
+    pub label: Option<String>,
+}
+
+pub struct CheckInRequest<'a> {
+    pub code: &'a JoinCode,
+    pub link: Option<CodeLink>,
+    pub device: &'a CheckInDevice,
+    /// `ROLLCALL_CHECK_IN_NETWORKS`, for classes that guard by network without a list.
+    pub school_networks: &'a IpRanges,
+    pub now_ms: i64,
+}
+
+/// Result of a check-in that was not refused.
+#[derive(Debug, Clone)]
+pub enum CheckInOutcome {
+    Marked {
+        session: ClassSession,
+        mark: Mark,
+        /// The student was already marked and nothing was written.
+        already_marked: bool,
+    },
+    /// A guard held it for the teacher (now, or at an earlier try that is still waiting).
+    Held {
+        session: ClassSession,
+        held: HeldCheckIn,
+    },
+}
+
+/// The session a code names, and whether the code is still good.
+struct Named {
+    session_id: SessionId,
+    window: Option<i64>,
+    expired: bool,
+}
+
+impl Store {
+    pub async fn check_in(
+        &self,
+        student: &CurrentUser,
+        request: CheckInRequest<'_>,
+    ) -> AppResult<CheckInOutcome> {
+        let now_ms = request.now_ms;
+        let code = request.code;
+        let _writer = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let named = session_named(&mut tx, code, request.link, now_ms).await?;
+        let session = match &named {
+            Some(named) => {
+                self.lock_session(&mut tx, named.session_id).await?;
+                session_in(&mut tx, named.session_id).await?
+            }
+            None => None,
+        };
+        let (on_roster, existing) = match &session {
+            Some(s) => (
+                is_enrolled(&mut tx, s.class_id, student.id).await?,
+                current_mark(&mut tx, s.id, student.id).await?,
+            ),
+            None => (false, None),
+        };
+        let expired = named.as_ref().is_some_and(|n| n.expired);
+        let facts = session.as_ref().map(ClassSession::facts);
+        let decision = decide_check_in(
+            facts.as_ref(),
+            on_roster,
+            existing.as_ref(),
+            expired,
+            now_ms,
+        );
+        let window = named.as_ref().and_then(|n| n.window);
+        let attempt = |session_id, outcome, reason: Option<String>| Attempt {
+            session_id,
+            student_id: student.id,
+            outcome,
+            reason,
+            status: None,
+            code: code.as_str(),
+            code_window: window,
+            device: request.device,
+        };
+        let (session, status) = match (session, decision) {
+            (_, Err(refusal)) => {
+                // Tell the teacher concerned: the session the code named, or for a wrong code
+                // the open sessions of the student's own classes (they probably mistyped). In
+                // id order, so concurrent refusals lock those logs in the same order.
+                let sessions: Vec<i64> = match &named {
+                    Some(named) => vec![named.session_id],
+                    None => open_sessions_of_student(&mut tx, student.id).await?,
+                };
+                let mut log = Vec::new();
+                let reason = Some(refusal.key().to_string());
+                if sessions.is_empty() {
+                    let refused = attempt(None, AttemptOutcome::Refused, reason.clone());
+                    record_attempt(&mut tx, &refused, now_ms).await?;
+                }
+                for session_id in sessions {
+                    let refused =
+                        attempt(Some(session_id), AttemptOutcome::Refused, reason.clone());
+                    record_attempt(&mut tx, &refused, now_ms).await?;
+                    let body = refused_event(session_id, student, refusal, code);
+                    append_event(&mut tx, &mut log, now_ms, body).await?;
+                }
+                self.commit(tx, log).await?;
+                return Err(refusal.into());
+            }
+            (Some(session), Ok(CheckInDecision::AlreadyMarked(mark))) => {
+                return Ok(CheckInOutcome::Marked {
+                    session,
+                    mark,
+                    already_marked: true,
+                })
+            }
+            (Some(session), Ok(CheckInDecision::Record(status))) => (session, status),
+            (None, Ok(_)) => return Err(AppError::internal()), // the rule refuses a missing session
+        };
+        let guard = GuardFacts {
+            device_used_by_another: session.rules.one_student_per_device
+                && device_used_by_another(&mut tx, session.id, student.id, request.device).await?,
+            inside_network: inside_network(
+                &session.rules,
+                request.school_networks,
+                request.device.ip,
+            ),
+        };
+        let mut log = Vec::new();
+        match guard_check_in(&session.rules, guard) {
+            GuardVerdict::Accept => {
+                let change = MarkChange {
+                    session_id: session.id,
+                    student_id: student.id,
+                    student_name: student.display_name.clone(),
+                    status,
+                    source: MarkSource::SelfCheckIn,
+                    previous: None,
+                    by_user_id: Some(student.id),
+                    device: request.device.label.clone(),
+                };
+                let mark = write_mark(&mut tx, &mut log, change, now_ms).await?;
+                let mut accepted = attempt(Some(session.id), AttemptOutcome::Accepted, None);
+                accepted.status = Some(status);
+                record_attempt(&mut tx, &accepted, now_ms).await?;
+                self.commit(tx, log).await?;
+                Ok(CheckInOutcome::Marked {
+                    session,
+                    mark,
+                    already_marked: false,
+                })
+            }
+            GuardVerdict::Hold(reasons) => {
+                if let Some(held) = pending_hold_of(&mut tx, session.id, student.id).await? {
+                    return Ok(CheckInOutcome::Held { session, held });
+                }
+                let key = crate::domain::check_in_rules::reasons_key(&reasons);
+                let mut waiting = attempt(Some(session.id), AttemptOutcome::Held, Some(key));
+                waiting.status = Some(status);
+                let attempt_id = record_attempt(&mut tx, &waiting, now_ms).await?;
+                let held = HeldCheckIn {
+                    attempt_id,
+                    session_id: session.id,
+                    student_id: student.id,
+                    student_name: student.display_name.clone(),
+                    reasons: reasons.clone(),
+                    status,
+                    at_ms: now_ms,
+                };
+                let body = EventBody::CheckInHeld {
+                    session_id: session.id,
+                    attempt_id,
+                    student_id: student.id,
+                    student_name: student.display_name.clone(),
+                    reasons,
+                    status,
+                };
+                append_event(&mut tx, &mut log, now_ms, body).await?;
+                self.commit(tx, log).await?;
+                Ok(CheckInOutcome::Held { session, held })
+            }
+            GuardVerdict::Refuse(refusal) => {
+                let reason = Some(refusal.key().to_string());
+                let refused = attempt(Some(session.id), AttemptOutcome::Refused, reason);
+                record_attempt(&mut tx, &refused, now_ms).await?;
+                let body = refused_event(session.id, student, refusal, code);
+                append_event(&mut tx, &mut log, now_ms, body).await?;
+                self.commit(tx, log).await?;
+                Err(refusal.into())
+            }
+        }
+    }
+}
+
+fn refused_event(
+    session_id: SessionId,
+    student: &CurrentUser,
+    reason: CheckInRefusal,
+    code: &JoinCode,
+) -> EventBody {
+    EventBody::CheckInRefused {
+        session_id,
+        student_id: student.id,
+        student_name: student.display_name.clone(),
+        reason,
+        code: code.to_string(),
+    }
+}
+
+/// Finds the session a code belongs to: the QR link's claim, checked; else a session's fixed
+/// code (the open one first; a closed one explains the refusal); else an open session's
+/// rotating code, recent enough to be recognised.
+async fn session_named(
+    conn: &mut AnyConnection,
+    code: &JoinCode,
+    link: Option<CodeLink>,
+    now_ms: i64,
+) -> sqlx::Result<Option<Named>> {
+    if let Some(link) = link {
+        let key = code_key(conn, link.session_id).await?;
+        if let Some((secret, period)) = key {
+            let secret = secret.as_bytes();
+            if is_code_of(secret, link.session_id, period, link.window, code) {
+                match age_of(link.window, now_ms, period) {
+                    CodeAge::Future => {} // not a window this server has shown: a wrong code
+                    age => {
+                        return Ok(Some(Named {
+                            session_id: link.session_id,
+                            window: Some(link.window),
+                            expired: age == CodeAge::Expired,
+                        }))
+                    }
+                }
+            }
+        }
+        // A link whose code does not check out may have been edited: read the code as typed.
+    }
+    let fixed: Option<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT s.id, COALESCE(s.check_in_rules, c.check_in_rules) FROM class_sessions s \
+         JOIN classes c ON c.id = s.class_id WHERE s.join_code = $1 \
+         ORDER BY s.is_open DESC, s.id DESC LIMIT 1",
+    )
+    .bind(code.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((session_id, rules)) = fixed {
+        // A session that rotates its codes does not take its fixed one.
+        if rules_from_column(rules.as_deref())
+            .rotate_every_seconds
+            .is_none()
+        {
+            return Ok(Some(Named {
+                session_id,
+                window: None,
+                expired: false,
+            }));
+        }
+    }
+    let open: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT s.id, s.code_secret, COALESCE(s.check_in_rules, c.check_in_rules) \
+         FROM class_sessions s JOIN classes c ON c.id = s.class_id \
+         WHERE s.is_open = 1 AND s.code_secret IS NOT NULL ORDER BY s.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (session_id, secret, rules) in open {
+        let Some(period) = rules_from_column(rules.as_deref()).rotate_every_seconds else {
+            continue;
+        };
+        if let Some((window, age)) = recognise(secret.as_bytes(), session_id, period, code, now_ms)
+        {
+            if age != CodeAge::Future {
+                return Ok(Some(Named {
+                    session_id,
+                    window: Some(window),
+                    expired: age == CodeAge::Expired,
+                }));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The secret and period of a session's rotating code, when it has one.
+pub(super) async fn code_key(
+    conn: &mut AnyConnection,
+    session_id: SessionId,
+) -> sqlx::Result<Option<(String, u32)>> {
+    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT s.code_secret, COALESCE(s.check_in_rules, c.check_in_rules) \
+         FROM class_sessions s JOIN classes c ON c.id = s.class_id WHERE s.id = $1",
+    )
+    .bind(session_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.and_then(|(secret, rules)| {
+        let period = rules_from_column(rules.as_deref()).rotate_every_seconds?;
+        Some((secret?, period))
+    }))
+}
+
+/// Whether this device already checked in (or is waiting for) another student here.
+async fn device_used_by_another(
+    conn: &mut AnyConnection,
+    session_id: SessionId,
+    student_id: UserId,
+    device: &CheckInDevice,
+) -> sqlx::Result<bool> {
+    let Some(device_id) = &device.device_id else {
+        return Ok(false);
+    };
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM check_in_attempts WHERE session_id = $1 AND device_id = $2 \
+         AND student_id <> $3 AND outcome IN ('accepted', 'held') LIMIT 1",
+    )
+    .bind(session_id)
+    .bind(device_id)
+    .bind(student_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Inside the allowed networks? `None` when the rules do not guard by network, or no list
+/// applies (none configured: nobody counts as outside).
+fn inside_network(rules: &CheckInRules, school: &IpRanges, ip: Option<IpAddr>) -> Option<bool> {
+    if rules.network == NetworkRule::Anywhere {
+        return None;
+    }
+    let own = IpRanges::parse(&rules.networks.join(",")).unwrap_or_default();
+    let list = if own.is_empty() { school } else { &own };
+    if list.is_empty() {
+        return None;
+    }
+    Some(ip.is_some_and(|ip| list.contains(ip)))
+}
+
+async fn open_sessions_of_student(
+    conn: &mut AnyConnection,
+    student_id: UserId,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT s.id FROM class_sessions s JOIN enrollments e ON e.class_id = s.class_id \
+         WHERE e.student_id = $1 AND s.is_open = 1 ORDER BY s.id",
+    )
+    .bind(student_id)
+    .fetch_all(conn)
+    .await
+}
+
+async fn is_enrolled(
+    conn: &mut AnyConnection,
+    class_id: ClassId,
+    student_id: UserId,
+) -> sqlx::Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT student_id FROM enrollments WHERE class_id = $1 AND student_id = $2",
+    )
+    .bind(class_id)
+    .bind(student_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}
