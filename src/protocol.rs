@@ -195,6 +195,14 @@ impl EventBody {
                 }
                 reduced
             }
+            // A review reaches the student as its decision, not as who made it.
+            (EventBody::CheckInReviewed { .. }, Channel::User(_)) => {
+                let mut reduced = self.clone();
+                if let EventBody::CheckInReviewed { by_user_id, .. } = &mut reduced {
+                    *by_user_id = None;
+                }
+                reduced
+            }
             _ => self.clone(),
         }
     }

@@ -71,6 +71,35 @@ fn a_students_own_channel_hears_no_staff_device_or_id() {
 }
 
 #[test]
+fn held_check_ins_and_reviews_reach_the_session_and_the_student_without_the_reviewer() {
+    use crate::domain::check_in_rules::ReviewDecision;
+    let reviewed = EventBody::CheckInReviewed {
+        session_id: 4,
+        attempt_id: 9,
+        student_id: 7,
+        student_name: "Ava Adams".into(),
+        decision: ReviewDecision::Accepted,
+        by_user_id: Some(3),
+    };
+    assert_eq!(reviewed.channels(), [Channel::Session(4), Channel::User(7)]);
+    assert_eq!(reviewed.for_channel(Channel::Session(4)), reviewed);
+    assert!(matches!(
+        reviewed.for_channel(Channel::User(7)),
+        EventBody::CheckInReviewed {
+            by_user_id: None,
+            decision: ReviewDecision::Accepted,
+            ..
+        }
+    ));
+    let rules = EventBody::CheckInRulesChanged {
+        session_id: 4,
+        rules: crate::domain::CheckInRules::rotating(),
+    };
+    assert_eq!(rules.channels(), [Channel::Session(4)]);
+    assert!(rules.changes_code() && !reviewed.changes_code());
+}
+
+#[test]
 fn client_messages_parse_from_plain_json() {
     let subscribe: ClientMessage = serde_json::from_str(
         r#"{"type":"subscribe","channel":"session:4","since":{"epoch":"ab","seq":7}}"#,

@@ -67,23 +67,25 @@ pub fn CheckInRulesForm(
                 <label class="check">
                     <input type="radio" name="code-mode" data-testid="code-fixed"
                         prop:checked=move || !rotate.get() on:change=move |_| rotate.set(false)/>
-                    "The same code for the whole session"
+                    <span>"The same code for the whole session"</span>
                 </label>
                 <label class="check">
                     <input type="radio" name="code-mode" data-testid="code-rotating"
                         prop:checked=move || rotate.get() on:change=move |_| rotate.set(true)/>
-                    "A new code every "
-                    <input class="narrow" type="number" min="5" max="300" data-testid="code-period"
-                        prop:value=move || period.get()
-                        on:input=move |ev| period.set(event_target_value(&ev))/>
-                    " seconds (a photo of the screen stops working)"
+                    <span>
+                        "A new code every "
+                        <input class="narrow" type="number" min="5" max="300" data-testid="code-period"
+                            prop:value=move || period.get()
+                            on:input=move |ev| period.set(event_target_value(&ev))/>
+                        " seconds (a photo of the screen stops working)"
+                    </span>
                 </label>
             </fieldset>
             <label class="check">
                 <input type="checkbox" data-testid="one-device"
                     prop:checked=move || one_device.get()
                     on:change=move |ev| one_device.set(event_target_checked(&ev))/>
-                "One student per device: a second student checking in from the same phone waits for my review"
+                <span>"One student per device: a second student checking in from the same phone waits for my review"</span>
             </label>
             <label>
                 "Check-ins "

@@ -68,7 +68,7 @@ fn AuditBody(audit: SessionAuditView) -> impl IntoView {
                 </tbody>
             </table>
         </div>
-        <h2>"Changes by teachers"</h2>
+        <h2 class="audit-overrides-head">"Changes by teachers"</h2>
         {no_overrides.then(|| view! { <p class="muted">"No mark was changed by hand."</p> })}
         <ul class="plain-list" data-testid="audit-overrides">
             {audit.overrides.into_iter().map(|o| view! {
@@ -113,7 +113,7 @@ fn AttemptRow(a: AttemptLine, offset: i32) -> impl IntoView {
             <td><code>{code}</code></td>
             <td><code>{a.device_id.map(|d| d[..8.min(d.len())].to_string()).unwrap_or_default()}</code></td>
             <td>{a.ip.unwrap_or_else(|| "erased".into())}</td>
-            <td class="small">{a.user_agent.unwrap_or_default()}</td>
+            <td class="small agent">{a.user_agent.unwrap_or_default()}</td>
             <td>{review}</td>
         </tr>
     }

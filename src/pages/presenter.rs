@@ -73,7 +73,11 @@ fn Presenter(data: SessionView, reload: Callback<()>) -> impl IntoView {
                 <div class="presenter-body">
                     <div class="presenter-code">
                         <span class="caption">"Scan, or go to the check-in page and type"</span>
-                        <span class="presenter-join-code" data-testid="presenter-code">
+                        <span
+                            class="presenter-join-code"
+                            data-testid="presenter-code"
+                            data-window=move || code.with(|c| c.as_ref().and_then(|c| c.rotation).map(|r| r.window))
+                        >
                             {move || code.with(|c| c.as_ref().map(|c| c.code.clone()))}
                         </span>
                         <CodeCountdown code/>

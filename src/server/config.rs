@@ -324,11 +324,18 @@ mod tests {
         let config = from(&[
             ("ROLLCALL_LOGIN_PER_MINUTE", "7"),
             ("ROLLCALL_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            ("ROLLCALL_CHECK_IN_NETWORKS", "192.0.2.0/24"),
             ("ROLLCALL_DEVICE_RETENTION_DAYS", "30"),
         ])
         .unwrap();
         assert_eq!(config.login_failures_per_address_per_minute, 7);
         assert!(config.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(config
+            .check_in_networks
+            .contains("192.0.2.9".parse().unwrap()));
+        assert!(!config
+            .check_in_networks
+            .contains("10.1.2.3".parse().unwrap()));
         assert_eq!(config.device_retention_days, 30);
         let newer = from(&[
             ("ROLLCALL_LOGIN_PER_MINUTE", "7"),
@@ -341,6 +348,11 @@ mod tests {
         assert_eq!(defaults.device_retention_days, 90);
         let bad = from(&[("ROLLCALL_TRUSTED_PROXIES", "gateway")]).unwrap_err();
         assert!(bad.contains("ROLLCALL_TRUSTED_PROXIES"), "{bad}");
+        let bad = from(&[("ROLLCALL_CHECK_IN_NETWORKS", "10.0.0.0/33")]).unwrap_err();
+        assert!(
+            bad.contains("ROLLCALL_CHECK_IN_NETWORKS") && bad.contains("10.0.0.0/33"),
+            "{bad}"
+        );
         assert!(from(&[("ROLLCALL_DEVICE_RETENTION_DAYS", "0")]).is_err());
     }
 }

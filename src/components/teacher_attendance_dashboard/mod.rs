@@ -99,10 +99,11 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
                 LiveUpdate::Reload => reload.run(()),
                 LiveUpdate::Code(shown) => model.update(|m| m.show_code(shown)),
                 // New rules may switch between a fixed and a rotating code: read it all again.
-                LiveUpdate::Event {
-                    event,
-                    replayed: false,
-                } if matches!(event.body, EventBody::CheckInRulesChanged { .. }) => reload.run(()),
+                LiveUpdate::Event { event, .. }
+                    if matches!(event.body, EventBody::CheckInRulesChanged { .. }) =>
+                {
+                    reload.run(())
+                }
                 // An upcoming session that opened by itself: read it again for its code and QR.
                 LiveUpdate::Event { event, .. }
                     if matches!(event.body, EventBody::SessionOpened { .. })

@@ -27,7 +27,7 @@ pub fn ReviewQueue(
     view! {
         <Show when=move || held.with(|h| !h.is_empty())>
             <section class="card review-queue" data-testid="review-queue" aria-live="polite">
-                <h2>"Waiting for your review " <span class="badge">{move || held.with(Vec::len)}</span></h2>
+                <h2>"Waiting for your review " <span class="count-badge">{move || held.with(Vec::len)}</span></h2>
                 {move || review.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error/> })}
                 <ul class="plain-list">
                     <For each=move || held.get() key=|h| h.attempt_id let:entry>

@@ -397,3 +397,44 @@ async fn is_enrolled(
     .await?;
     Ok(found.is_some())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_class_list_replaces_the_schools_and_no_list_means_nobody_is_outside() {
+        let school = IpRanges::parse("10.0.0.0/8").unwrap();
+        let ip = |text: &str| Some(text.parse::<IpAddr>().unwrap());
+        let review = CheckInRules {
+            network: NetworkRule::Review,
+            ..CheckInRules::default()
+        };
+        assert_eq!(inside_network(&review, &school, ip("10.1.2.3")), Some(true));
+        assert_eq!(
+            inside_network(&review, &school, ip("192.0.2.1")),
+            Some(false)
+        );
+        // IPv4 seen as an IPv6-mapped address is the same address.
+        assert_eq!(
+            inside_network(&review, &school, ip("::ffff:10.1.2.3")),
+            Some(true)
+        );
+        let own = CheckInRules {
+            networks: vec!["192.0.2.0/24".into()],
+            ..review.clone()
+        };
+        assert_eq!(inside_network(&own, &school, ip("192.0.2.1")), Some(true));
+        assert_eq!(inside_network(&own, &school, ip("10.1.2.3")), Some(false));
+        assert_eq!(
+            inside_network(&review, &IpRanges::default(), ip("1.2.3.4")),
+            None
+        );
+        assert_eq!(
+            inside_network(&CheckInRules::default(), &school, ip("1.2.3.4")),
+            None
+        );
+        // No address at all counts as outside.
+        assert_eq!(inside_network(&review, &school, None), Some(false));
+    }
+}

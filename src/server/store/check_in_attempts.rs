@@ -205,21 +205,12 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let mut log = Vec::new();
-        let body = EventBody::CheckInReviewed {
-            session_id: session.id,
-            attempt_id,
-            student_id: held.student_id,
-            student_name: held.student_name.clone(),
-            decision: wanted,
-            by_user_id: Some(actor.user_id),
-        };
-        append_event(&mut tx, &mut log, now_ms, body).await?;
         let mut mark = current.clone();
         if accept && mark_all_present_changes(current.as_ref()) {
             let change = MarkChange {
                 session_id: session.id,
                 student_id: held.student_id,
-                student_name: held.student_name,
+                student_name: held.student_name.clone(),
                 status: held.status,
                 source: MarkSource::SelfCheckIn,
                 previous: current.map(|m| m.status),
@@ -228,6 +219,16 @@ impl Store {
             };
             mark = Some(write_mark(&mut tx, &mut log, change, now_ms).await?);
         }
+        // After the mark, so the student's page hears the decision last.
+        let body = EventBody::CheckInReviewed {
+            session_id: session.id,
+            attempt_id,
+            student_id: held.student_id,
+            student_name: held.student_name,
+            decision: wanted,
+            by_user_id: Some(actor.user_id),
+        };
+        append_event(&mut tx, &mut log, now_ms, body).await?;
         self.commit(tx, log).await?;
         Ok(mark)
     }
