@@ -7,6 +7,7 @@ pub mod counts;
 pub mod excuse;
 pub mod import;
 pub mod join_code;
+pub mod outbox;
 pub mod password;
 pub mod redirect;
 pub mod report;
