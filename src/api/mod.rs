@@ -12,6 +12,7 @@ pub mod excuses;
 pub mod import;
 #[cfg(feature = "ssr")]
 pub mod login_form;
+pub mod outbox;
 pub mod presence;
 #[cfg(feature = "ssr")]
 pub mod report_csv;

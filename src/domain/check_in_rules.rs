@@ -127,6 +127,9 @@ pub enum HoldReason {
     SharedDevice,
     /// The request came from outside the allowed networks.
     OutsideNetwork,
+    /// Made offline and synced after the session closed (or with a code that had expired),
+    /// without a scanned code that proves when.
+    Unproven,
 }
 
 impl HoldReason {
@@ -134,13 +137,18 @@ impl HoldReason {
         match self {
             HoldReason::SharedDevice => "shared_device",
             HoldReason::OutsideNetwork => "outside_network",
+            HoldReason::Unproven => "unproven",
         }
     }
 
     pub fn from_key(key: &str) -> Option<HoldReason> {
-        [HoldReason::SharedDevice, HoldReason::OutsideNetwork]
-            .into_iter()
-            .find(|reason| reason.key() == key)
+        [
+            HoldReason::SharedDevice,
+            HoldReason::OutsideNetwork,
+            HoldReason::Unproven,
+        ]
+        .into_iter()
+        .find(|reason| reason.key() == key)
     }
 
     /// For the teacher's review queue.
@@ -148,6 +156,7 @@ impl HoldReason {
         match self {
             HoldReason::SharedDevice => "device already checked in another student",
             HoldReason::OutsideNetwork => "outside the school network",
+            HoldReason::Unproven => "made offline, arrived late, no proof of time",
         }
     }
 }
@@ -202,6 +211,7 @@ pub fn held_message(reasons: &[HoldReason]) -> String {
         .map(|reason| match reason {
             HoldReason::SharedDevice => "this device already checked in another student",
             HoldReason::OutsideNetwork => "you are not on the school's network",
+            HoldReason::Unproven => "it reached the server after check-in had closed",
         })
         .collect();
     format!(

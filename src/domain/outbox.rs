@@ -48,6 +48,47 @@ pub enum OfflineChange {
     },
 }
 
+/// The server's answer to one entry. The device drops an entry from its outbox only once it
+/// has an answer; `gap` means it must send from `expected` on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum EntryAnswer {
+    /// Applied now; `mark` is the student's mark afterwards (unchanged when an earlier check-in
+    /// or a teacher's mark stands).
+    Applied {
+        mark: Option<Mark>,
+    },
+    /// Applied before (a resend): nothing done.
+    Duplicate,
+    /// Refused, and why, in a sentence.
+    Refused {
+        reason: String,
+    },
+    /// Held for the teacher's review (e.g. a check-in synced after closing without a code that
+    /// proves when it was made).
+    NeedsReview {
+        attempt_id: i64,
+        message: String,
+    },
+    /// A teacher's mark over someone else's made meanwhile: both values, for the teacher to
+    /// choose with one click (marking again online).
+    Conflict {
+        yours: AttendanceStatus,
+        theirs: Option<Mark>,
+    },
+    Gap {
+        expected: u64,
+    },
+}
+
+/// A device id as a browser draws it: 8 to 64 letters, digits, `-` or `_`.
+pub fn valid_device_id(id: &str) -> bool {
+    (8..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Where an entry stands against the device's last applied one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeqVerdict {

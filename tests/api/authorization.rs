@@ -284,6 +284,12 @@ async fn every_server_function_checks_role_and_ownership() {
                 unauth, forbidden, forbidden, not_found, forbidden, not_found,
             ],
         ),
+        // Any signed-in user's own devices; what each entry may do is checked per entry.
+        (
+            "sync_outbox",
+            json!({ "device_id": "matrix-device-1", "entries": [] }),
+            [unauth, ok, ok, ok, ok, ok],
+        ),
         (
             "session_audit",
             json!({ "session_id": session }),

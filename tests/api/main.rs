@@ -20,6 +20,7 @@ mod import;
 mod input;
 mod live;
 mod live_limits;
+mod outbox;
 mod presence;
 mod privacy;
 mod races;

@@ -37,21 +37,9 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         self.lock_session(&mut tx, session.id).await?;
         refuse_if_upcoming(&mut tx, session.id).await?;
-        // On the roster: an active student of the class, or anyone already marked here (a
-        // correction after they left the class).
-        let student_name: Option<String> = sqlx::query_scalar(
-            "SELECT u.display_name FROM users u WHERE u.id = $2 AND (EXISTS \
-             (SELECT 1 FROM attendance a WHERE a.session_id = $3 AND a.student_id = u.id) \
-             OR (u.active = 1 AND EXISTS (SELECT 1 FROM enrollments e \
-                 WHERE e.class_id = $1 AND e.student_id = u.id)))",
-        )
-        .bind(session.class_id)
-        .bind(student_id)
-        .bind(session.id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let student_name = student_name
-            .ok_or_else(|| AppError::not_found("That student is not on this class's roster."))?;
+        let student_name = roster_name(&mut tx, session, student_id)
+            .await?
+            .ok_or_else(|| AppError::not_found(NOT_ON_ROSTER))?;
         let existing = current_mark(&mut tx, session.id, student_id).await?;
         if let Some(unchanged) = existing
             .as_ref()
@@ -136,7 +124,10 @@ impl Store {
 
 /// 409 while the session is upcoming: nobody can be marked in it yet (the caller holds its
 /// lock).
-async fn refuse_if_upcoming(conn: &mut AnyConnection, session_id: SessionId) -> AppResult<()> {
+pub(super) async fn refuse_if_upcoming(
+    conn: &mut AnyConnection,
+    session_id: SessionId,
+) -> AppResult<()> {
     let phase = session_in(conn, session_id).await?.map(|s| s.phase());
     if phase == Some(SessionPhase::Upcoming) {
         return Err(AppError::conflict(
@@ -144,6 +135,28 @@ async fn refuse_if_upcoming(conn: &mut AnyConnection, session_id: SessionId) -> 
         ));
     }
     Ok(())
+}
+
+pub(super) const NOT_ON_ROSTER: &str = "That student is not on this class's roster.";
+
+/// The student's name if they are on the session's roster: an active student of the class, or
+/// anyone already marked in it (a correction after they left the class).
+pub(super) async fn roster_name(
+    conn: &mut AnyConnection,
+    session: &ClassSession,
+    student_id: UserId,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT u.display_name FROM users u WHERE u.id = $2 AND (EXISTS \
+         (SELECT 1 FROM attendance a WHERE a.session_id = $3 AND a.student_id = u.id) \
+         OR (u.active = 1 AND EXISTS (SELECT 1 FROM enrollments e \
+             WHERE e.class_id = $1 AND e.student_id = u.id)))",
+    )
+    .bind(session.class_id)
+    .bind(student_id)
+    .bind(session.id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// One student's new mark, as written by `write_mark`.

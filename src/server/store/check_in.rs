@@ -66,10 +66,10 @@ pub enum CheckInOutcome {
 }
 
 /// The session a code names, and whether the code is still good.
-struct Named {
-    session_id: SessionId,
-    window: Option<i64>,
-    expired: bool,
+pub(super) struct Named {
+    pub session_id: SessionId,
+    pub window: Option<i64>,
+    pub expired: bool,
 }
 
 impl Store {
@@ -245,7 +245,7 @@ fn refused_event(
 /// Finds the session a code belongs to: the QR link's claim, checked; else a session's fixed
 /// code (the open one first; a closed one explains the refusal); else an open session's
 /// rotating code, recent enough to be recognised.
-async fn session_named(
+pub(super) async fn session_named(
     conn: &mut AnyConnection,
     code: &JoinCode,
     link: Option<CodeLink>,
@@ -335,7 +335,7 @@ pub(super) async fn code_key(
 }
 
 /// Whether this device already checked in (or is waiting for) another student here.
-async fn device_used_by_another(
+pub(super) async fn device_used_by_another(
     conn: &mut AnyConnection,
     session_id: SessionId,
     student_id: UserId,
@@ -383,7 +383,7 @@ async fn open_sessions_of_student(
     .await
 }
 
-async fn is_enrolled(
+pub(super) async fn is_enrolled(
     conn: &mut AnyConnection,
     class_id: ClassId,
     student_id: UserId,

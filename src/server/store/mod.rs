@@ -25,6 +25,7 @@ mod excuses;
 mod history;
 mod import;
 mod lifecycle;
+mod outbox;
 mod register;
 mod reports;
 mod retention;
