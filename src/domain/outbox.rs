@@ -11,7 +11,7 @@ use super::{AttendanceStatus, Mark, MarkSource, SessionId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// Most entries one upload may carry.
-pub const MAX_BATCH: usize = 500;
+pub const MAX_BATCH: usize = 1000;
 
 /// One queued change, as the device sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,19 +21,19 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-const STUDENTS: usize = 1000;
+pub(crate) const STUDENTS: usize = 1000;
 const IN_FLIGHT: usize = 64;
 /// Answers received before the kill: enough that many check-ins are recorded and many are not.
 const KILL_AFTER_ANSWERS: usize = 300;
 
 /// The server binary running as a child process; killed (SIGKILL) when dropped.
-struct ServerProcess {
+pub(crate) struct ServerProcess {
     child: Child,
-    addr: String,
+    pub addr: String,
 }
 
 impl ServerProcess {
-    fn start(database_url: &str, log: std::fs::File) -> ServerProcess {
+    pub fn start(database_url: &str, log: std::fs::File) -> ServerProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rollcall"))
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("DATABASE_URL", database_url)
@@ -41,6 +41,8 @@ impl ServerProcess {
             .env("ROLLCALL_SEED_DEMO", "false")
             .env("ROLLCALL_CHECKIN_PER_MINUTE", "1000")
             .env("ROLLCALL_WS_MAX_REPLAY", "5000")
+            // Room for one upload of a 1,000-entry outbox (crash_outbox.rs).
+            .env("ROLLCALL_MAX_BODY_BYTES", "1048576")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -66,12 +68,12 @@ impl ServerProcess {
         ServerProcess { child, addr }
     }
 
-    fn base(&self) -> String {
+    pub fn base(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// SIGKILL: no shutdown, no flush, whatever is in flight is cut.
-    fn kill(&mut self) {
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -84,16 +86,16 @@ impl Drop for ServerProcess {
 }
 
 #[derive(Clone)]
-struct School {
-    session_id: i64,
-    join_code: String,
-    teacher_token: String,
-    students: Vec<(UserId, String)>,
+pub(crate) struct School {
+    pub session_id: i64,
+    pub join_code: String,
+    pub teacher_token: String,
+    pub students: Vec<(UserId, String)>,
 }
 
 /// A class of 1,000 students with an open session, and everyone's bearer token, written
 /// straight into the store (no password hashing, no server).
-async fn school(database_url: &str) -> School {
+pub(crate) async fn school(database_url: &str) -> School {
     let (committed, _) = tokio::sync::mpsc::unbounded_channel();
     let store = Store::open(database_url, committed).await.unwrap();
     let now = now_ms();

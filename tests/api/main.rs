@@ -10,6 +10,7 @@ mod authorization;
 mod authorization_live;
 mod check_in;
 mod corrections;
+mod crash_outbox;
 mod crash_safety;
 mod cross_site;
 mod excuses;
