@@ -1,6 +1,7 @@
 //! Pure attendance domain: types and rules shared by server and browser. No I/O here.
 
 pub mod attendance;
+pub mod check_in_refusal;
 pub mod check_in_review;
 pub mod check_in_rules;
 pub mod counts;
@@ -22,6 +23,7 @@ pub mod user;
 pub mod zone;
 
 pub use attendance::*;
+pub use check_in_refusal::CheckInRefusal;
 pub use check_in_rules::{CheckInRules, HoldReason, NetworkRule};
 pub use counts::AttendanceCounts;
 pub use join_code::JoinCode;

@@ -143,7 +143,11 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
 
 /// The session cookie's value, if the request carries one.
 pub fn session_cookie_value(headers: &HeaderMap, secure: bool) -> Option<String> {
-    let name = session_cookie_name(secure);
+    cookie_value(headers, session_cookie_name(secure))
+}
+
+/// The value of the request's cookie called `name`.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -3,6 +3,7 @@
 //! names the client; anyone can send those headers, so they count only when the connection
 //! itself comes from a proxy the operator trusts (`ROLLCALL_TRUSTED_PROXIES`).
 
+use crate::domain::{CheckInRules, NetworkRule};
 use axum::http::{header, HeaderMap};
 use ipnet::{IpNet, Ipv6Net};
 use std::net::{IpAddr, SocketAddr};
@@ -42,6 +43,24 @@ impl IpRanges {
         let ip = ip.to_canonical();
         self.0.iter().any(|net| net.contains(&ip))
     }
+}
+
+/// Is the client inside a class's allowed networks (its own list, else the school's)? `None` when the rules do not guard by network, or no list
+/// applies (none configured: nobody counts as outside).
+pub fn allowed_network(
+    rules: &CheckInRules,
+    school: &IpRanges,
+    ip: Option<IpAddr>,
+) -> Option<bool> {
+    if rules.network == NetworkRule::Anywhere {
+        return None;
+    }
+    let own = IpRanges::parse(&rules.networks.join(",")).unwrap_or_default();
+    let list = if own.is_empty() { school } else { &own };
+    if list.is_empty() {
+        return None;
+    }
+    Some(ip.is_some_and(|ip| list.contains(ip)))
 }
 
 /// The client's address: the TCP peer, or, when the peer is a trusted proxy, the right-most
@@ -272,5 +291,49 @@ mod tests {
         assert_eq!(a, "2001:db8:1:2::/64");
         assert_eq!(a, address_group(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")));
         assert_ne!(a, address_group(ip("2001:db8:1:3::1")));
+    }
+}
+
+#[cfg(test)]
+mod network_tests {
+    use super::*;
+
+    #[test]
+    fn the_class_list_replaces_the_schools_and_no_list_means_nobody_is_outside() {
+        let school = IpRanges::parse("10.0.0.0/8").unwrap();
+        let ip = |text: &str| Some(text.parse::<IpAddr>().unwrap());
+        let review = CheckInRules {
+            network: NetworkRule::Review,
+            ..CheckInRules::default()
+        };
+        assert_eq!(
+            allowed_network(&review, &school, ip("10.1.2.3")),
+            Some(true)
+        );
+        assert_eq!(
+            allowed_network(&review, &school, ip("192.0.2.1")),
+            Some(false)
+        );
+        // IPv4 seen as an IPv6-mapped address is the same address.
+        assert_eq!(
+            allowed_network(&review, &school, ip("::ffff:10.1.2.3")),
+            Some(true)
+        );
+        let own = CheckInRules {
+            networks: vec!["192.0.2.0/24".into()],
+            ..review.clone()
+        };
+        assert_eq!(allowed_network(&own, &school, ip("192.0.2.1")), Some(true));
+        assert_eq!(allowed_network(&own, &school, ip("10.1.2.3")), Some(false));
+        assert_eq!(
+            allowed_network(&review, &IpRanges::default(), ip("1.2.3.4")),
+            None
+        );
+        assert_eq!(
+            allowed_network(&CheckInRules::default(), &school, ip("1.2.3.4")),
+            None
+        );
+        // No address at all counts as outside.
+        assert_eq!(allowed_network(&review, &school, None), Some(false));
     }
 }

@@ -4,8 +4,8 @@
 //! cannot be: clearing cookies makes a new device, which is why a guard holds such check-ins
 //! for the teacher rather than trusting the id to prove anything.
 
-use super::auth::{request_headers, set_cookie};
-use axum::http::{header, HeaderMap};
+use super::auth::{cookie_value, request_headers, set_cookie};
+use axum::http::HeaderMap;
 
 /// Over https the `__Host-` prefix: no sibling site can plant a device id.
 pub fn device_cookie_name(secure: bool) -> &'static str {
@@ -21,16 +21,7 @@ const DEVICE_COOKIE_MAX_AGE_SECONDS: i64 = 400 * 24 * 3600;
 
 /// The device id these headers carry, if it looks like one this server drew.
 pub fn device_id_of(headers: &HeaderMap, secure: bool) -> Option<String> {
-    let name = device_cookie_name(secure);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(cookie, _)| *cookie == name)
-        .map(|(_, value)| value.to_string())
-        .filter(|value| is_device_id(value))
+    cookie_value(headers, device_cookie_name(secure)).filter(|value| is_device_id(value))
 }
 
 fn is_device_id(value: &str) -> bool {
@@ -60,6 +51,7 @@ pub fn calling_device_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     #[test]
     fn the_device_cookie_is_read_back_and_nothing_else_counts() {

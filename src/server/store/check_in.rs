@@ -13,12 +13,12 @@ use crate::domain::check_in_review::{AttemptOutcome, HeldCheckIn};
 use crate::domain::check_in_rules::{guard_check_in, GuardFacts, GuardVerdict};
 use crate::domain::rotating_code::{age_of, is_code_of, recognise, CodeAge};
 use crate::domain::{
-    decide_check_in, CheckInDecision, CheckInRefusal, CheckInRules, ClassId, ClassSession,
-    CurrentUser, JoinCode, Mark, MarkSource, NetworkRule, SessionId, UserId,
+    decide_check_in, CheckInDecision, CheckInRefusal, ClassId, ClassSession, CurrentUser, JoinCode,
+    Mark, MarkSource, SessionId, UserId,
 };
 use crate::error::{AppError, AppResult};
 use crate::protocol::EventBody;
-use crate::server::client_ip::IpRanges;
+use crate::server::client_ip::{allowed_network, IpRanges};
 use sqlx::AnyConnection;
 use std::net::IpAddr;
 
@@ -155,7 +155,7 @@ impl Store {
         let guard = GuardFacts {
             device_used_by_another: session.rules.one_student_per_device
                 && device_used_by_another(&mut tx, session.id, student.id, request.device).await?,
-            inside_network: inside_network(
+            inside_network: allowed_network(
                 &session.rules,
                 request.school_networks,
                 request.device.ip,
@@ -356,20 +356,6 @@ pub(super) async fn device_used_by_another(
     Ok(found.is_some())
 }
 
-/// Inside the allowed networks? `None` when the rules do not guard by network, or no list
-/// applies (none configured: nobody counts as outside).
-fn inside_network(rules: &CheckInRules, school: &IpRanges, ip: Option<IpAddr>) -> Option<bool> {
-    if rules.network == NetworkRule::Anywhere {
-        return None;
-    }
-    let own = IpRanges::parse(&rules.networks.join(",")).unwrap_or_default();
-    let list = if own.is_empty() { school } else { &own };
-    if list.is_empty() {
-        return None;
-    }
-    Some(ip.is_some_and(|ip| list.contains(ip)))
-}
-
 async fn open_sessions_of_student(
     conn: &mut AnyConnection,
     student_id: UserId,
@@ -396,45 +382,4 @@ pub(super) async fn is_enrolled(
     .fetch_optional(conn)
     .await?;
     Ok(found.is_some())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_class_list_replaces_the_schools_and_no_list_means_nobody_is_outside() {
-        let school = IpRanges::parse("10.0.0.0/8").unwrap();
-        let ip = |text: &str| Some(text.parse::<IpAddr>().unwrap());
-        let review = CheckInRules {
-            network: NetworkRule::Review,
-            ..CheckInRules::default()
-        };
-        assert_eq!(inside_network(&review, &school, ip("10.1.2.3")), Some(true));
-        assert_eq!(
-            inside_network(&review, &school, ip("192.0.2.1")),
-            Some(false)
-        );
-        // IPv4 seen as an IPv6-mapped address is the same address.
-        assert_eq!(
-            inside_network(&review, &school, ip("::ffff:10.1.2.3")),
-            Some(true)
-        );
-        let own = CheckInRules {
-            networks: vec!["192.0.2.0/24".into()],
-            ..review.clone()
-        };
-        assert_eq!(inside_network(&own, &school, ip("192.0.2.1")), Some(true));
-        assert_eq!(inside_network(&own, &school, ip("10.1.2.3")), Some(false));
-        assert_eq!(
-            inside_network(&review, &IpRanges::default(), ip("1.2.3.4")),
-            None
-        );
-        assert_eq!(
-            inside_network(&CheckInRules::default(), &school, ip("1.2.3.4")),
-            None
-        );
-        // No address at all counts as outside.
-        assert_eq!(inside_network(&review, &school, None), Some(false));
-    }
 }
