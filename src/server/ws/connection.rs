@@ -1,9 +1,9 @@
 //! One connection: its state, its loop, and what it does with each client frame and each
 //! queued delivery.
 
+use super::codes::{sleep_until_some, CodeClocks};
 use super::heartbeat::{Heartbeat, Tick};
 use super::{feed, send, Close};
-use crate::domain::rotating_code::window_bounds;
 use crate::domain::SessionId;
 use crate::error::ErrorKind;
 use crate::protocol::{
@@ -11,9 +11,7 @@ use crate::protocol::{
 };
 use crate::server::auth::SignIn;
 use crate::server::channels::{authorize_channel, resume};
-use crate::server::code_view::code_shown;
 use crate::server::hub::{ConnectionId, Delivery, Kick, Subscriber};
-use crate::server::store::SessionCode;
 use crate::server::AppState;
 use axum::extract::ws::Message;
 use futures::{Sink, SinkExt, Stream, StreamExt};
@@ -46,7 +44,7 @@ pub(super) struct Connection {
     heartbeat: Heartbeat,
     /// Followed sessions whose code rotates, with the window last sent: each new window's
     /// code is pushed when it begins.
-    codes: HashMap<SessionId, (SessionCode, i64)>,
+    codes: CodeClocks,
 }
 
 impl Connection {
@@ -68,7 +66,7 @@ impl Connection {
             sent: HashMap::new(),
             inbound: RateLimiter::direct(quota),
             heartbeat: Heartbeat::new(heartbeat),
-            codes: HashMap::new(),
+            codes: CodeClocks::default(),
             state,
         };
         (connection, queue_rx)
@@ -99,7 +97,7 @@ impl Connection {
         };
         send(sink, &welcome).await?;
         loop {
-            let next_code = self.next_code_at();
+            let next_code = self.codes.next_at(crate::server::now_ms());
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => return Err(Close::RESTARTING),
@@ -238,7 +236,7 @@ impl Connection {
                 self.state.hub.unsubscribe(channel, self.id);
                 self.sent.remove(&channel);
                 if let Channel::Session(id) = channel {
-                    self.codes.remove(&id);
+                    self.codes.set(id, None);
                 }
                 send(sink, &ServerMessage::Unsubscribed { channel }).await
             }
@@ -308,27 +306,10 @@ impl Connection {
         sink: &mut S,
         session_id: SessionId,
     ) -> Result<(), Close> {
-        self.codes.remove(&session_id);
-        let code = match self.state.store.session_code(session_id).await {
-            Ok(Some(code)) if code.is_open && code.rotating.is_some() => code,
-            Ok(_) => return Ok(()),
-            Err(_) => return Err(Close::LOG_UNREADABLE),
-        };
-        self.codes.insert(session_id, (code, i64::MIN));
-        self.send_due_codes(sink).await
-    }
-
-    /// When the earliest followed rotating code changes.
-    fn next_code_at(&self) -> Option<Instant> {
-        let now = crate::server::now_ms();
+        let code = self.state.store.session_code(session_id).await;
         self.codes
-            .values()
-            .filter_map(|(code, window)| {
-                let (_, period) = code.rotating.as_ref()?;
-                let end = window_bounds(*window, *period).1;
-                Some(Instant::now() + Duration::from_millis((end - now).max(0) as u64))
-            })
-            .min()
+            .set(session_id, code.map_err(|_| Close::LOG_UNREADABLE)?);
+        self.send_due_codes(sink).await
     }
 
     /// Sends every followed rotating code whose window has moved on since it was last sent.
@@ -336,17 +317,11 @@ impl Connection {
         &mut self,
         sink: &mut S,
     ) -> Result<(), Close> {
-        let now = crate::server::now_ms();
-        let public_url = self.state.config.public_url.clone();
-        for (code, sent_window) in self.codes.values_mut() {
-            let Some(shown) = code_shown(&public_url, code, now) else {
-                continue;
-            };
-            let window = shown.rotation.map_or(i64::MAX, |r| r.window);
-            if window != *sent_window {
-                *sent_window = window;
-                send(sink, &ServerMessage::Code(shown)).await?;
-            }
+        let due = self
+            .codes
+            .due(&self.state.config.public_url, crate::server::now_ms());
+        for shown in due {
+            send(sink, &ServerMessage::Code(shown)).await?;
         }
         Ok(())
     }
@@ -386,14 +361,6 @@ impl Connection {
             .fanout_latency
             .observe(delivery.published_at.elapsed().as_secs_f64());
         Ok(())
-    }
-}
-
-/// Waits until `at`, or for ever when there is nothing to wait for.
-async fn sleep_until_some(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
 

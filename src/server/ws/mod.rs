@@ -4,6 +4,7 @@
 //!
 //! The loop is generic over the socket's two halves, so tests drive it through channels.
 
+mod codes;
 mod connection;
 pub mod heartbeat;
 
