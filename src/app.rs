@@ -9,11 +9,18 @@ use crate::protocol::Channel;
 use crate::realtime::sign_in_ended::login_url;
 use crate::realtime::{provide_live_connection, use_live, LiveUpdate};
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The bundle's URLs name its build (server::app_shell), so a cached page and its
+    // WebAssembly always belong together.
+    #[cfg(feature = "ssr")]
+    let root = crate::server::app_shell::asset_root();
+    #[cfg(not(feature = "ssr"))]
+    let root = String::new();
+    let stylesheet = format!("{root}/pkg/rollcall.css");
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -22,8 +29,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options root/>
+                <link id="leptos" rel="stylesheet" href=stylesheet/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
+                <meta name="theme-color" content="#1f6feb"/>
                 <MetaTags/>
             </head>
             <body>
@@ -37,6 +48,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_live_connection();
+    crate::offline::provide_offline();
     // Browser tests wait for this marker before they click: the page is interactive from here.
     Effect::new(|_| {
         if let Some(body) = document().body() {
@@ -44,7 +56,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/rollcall.css"/>
         <Title text="Rollcall"/>
         <Router>
             <DemoBanner/>
@@ -101,8 +112,10 @@ fn Header() -> impl IntoView {
     // Every signed-in tab follows its user's own channel (confirmations, marks by the teacher);
     // pages follow more channels on top of the same connection.
     let live = use_live();
+    let offline = crate::offline::use_offline();
     Effect::new(move |_| {
         if let Some(Ok(Some(user))) = user.get() {
+            offline.sign_in(user.id);
             let personal = live.status.personal;
             live.follow(Channel::User(user.id), None, move |update| {
                 if let LiveUpdate::Event {
@@ -119,7 +132,10 @@ fn Header() -> impl IntoView {
     // next person at a shared computer would find this one still signed in.
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
-            let _ = window().location().set_href("/login");
+            leptos::task::spawn_local(async {
+                crate::offline::forget_offline_pages().await;
+                let _ = window().location().set_href("/login");
+            });
         }
     });
     // Signed out elsewhere, password changed or sign-in expired: the live connection says so.

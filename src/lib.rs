@@ -8,6 +8,7 @@ pub mod app;
 pub mod components;
 pub mod domain;
 pub mod error;
+pub mod offline;
 pub mod pages;
 pub mod protocol;
 pub mod realtime;

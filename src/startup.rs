@@ -8,8 +8,8 @@ use crate::error::{AppError, ErrorKind};
 use crate::server::config::Config;
 use crate::server::rate_limit::RateLimits;
 use crate::server::store::{Backend, Store};
+use crate::server::{app_shell, request_guard, scheduler, security_headers};
 use crate::server::{connections, hub, metrics, now_ms, pg_fanout, seed, updates, ws, AppState};
-use crate::server::{request_guard, scheduler, security_headers};
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
@@ -70,6 +70,7 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Resul
         connections,
         metrics,
         shutdown: tokio::sync::watch::channel(false).0,
+        bundle: Arc::new(app_shell::Bundle::of_site(&leptos_options)),
         leptos_options,
     };
     Ok(Built {
@@ -91,6 +92,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
+        .route("/sw.js", get(app_shell::service_worker))
+        .route("/build/{build}/pkg/{*file}", get(app_shell::asset))
         .route(crate::protocol::WS_PATH, get(ws::upgrade))
         .route(crate::protocol::UPDATES_PATH, get(updates::updates))
         .route(

@@ -77,8 +77,10 @@ export async function startServer(extraEnv = {}) {
     child.kill('SIGTERM');
     await exited;
   };
-  server.restart = async () => {
+  /** `moreEnv` changes the environment from this start on (e.g. another build's site). */
+  server.restart = async (moreEnv = {}) => {
     await server.stop();
+    Object.assign(env, moreEnv);
     await server.start();
   };
   server.cleanup = async () => {

@@ -3,6 +3,7 @@
 //! "The offline outbox").
 
 use crate::domain::outbox::{EntryAnswer, OutboxEntry};
+use crate::domain::UserId;
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -20,17 +21,25 @@ pub struct EntryResult {
 /// at most once: already-applied entries answer `duplicate`, an entry after a missing one
 /// answers `gap` with the one expected, and so do all after it. When the server fails midway
 /// the entries already answered stay applied and the rest are left out of the answer: send
-/// them again.
+/// them again. `for_user`, when given, is who the device kept the entries for: when someone
+/// else is signed in now, nothing is applied (409), so nobody's changes land on another person.
 #[server(endpoint = "sync_outbox", input = Json)]
 pub async fn sync_outbox(
     device_id: String,
     entries: Vec<OutboxEntry>,
+    for_user: Option<UserId>,
 ) -> Result<Vec<EntryResult>, AppError> {
     use crate::domain::outbox::{valid_device_id, MAX_BATCH};
     use crate::server::store::CheckInDevice;
     use crate::server::{auth, now_ms, state};
 
     let user = auth::current_user().await?;
+    if for_user.is_some_and(|id| id != user.id) {
+        return Err(AppError::conflict(
+            "These changes were saved on this device by someone else. They are sent when that \
+             person signs in here again.",
+        ));
+    }
     if !valid_device_id(&device_id) {
         return Err(AppError::bad_request(
             "device_id must be 8 to 64 letters, digits, - or _.",

@@ -160,3 +160,34 @@ pub async fn session_audit(session_id: SessionId) -> Result<SessionAuditView, Ap
         utc_offset_minutes: zone.offset_minutes_at(session.starts_at_ms),
     })
 }
+
+/// The key an open session's rotating codes are derived from, for the teacher's own screen:
+/// with it the dashboard and the projector keep showing each window's code and QR code while
+/// their network is down (a classroom without Wi-Fi still checks in, and the codes prove when).
+/// `None` when the code does not rotate or the session is not open. Staff of the session only;
+/// anyone who can mark the class present gains nothing from it.
+#[server(endpoint = "rotating_code_key", input = Json)]
+pub async fn rotating_code_key(session_id: SessionId) -> Result<Option<CodeKey>, AppError> {
+    use crate::api::teacher::ssr::{session_for_staff, staff};
+
+    let user = staff().await?;
+    session_for_staff(&user, session_id).await?;
+    let state = crate::server::state();
+    let code = state.store.session_code(session_id).await?;
+    Ok(code
+        .filter(|code| code.is_open)
+        .and_then(|code| code.rotating)
+        .map(|(secret, period_seconds)| CodeKey {
+            secret,
+            period_seconds,
+            public_url: state.config.public_url.clone(),
+        }))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeKey {
+    pub secret: String,
+    pub period_seconds: u32,
+    /// The site's address, for the QR code's link.
+    pub public_url: String,
+}

@@ -1,6 +1,7 @@
 //! The connection, drawn: a coloured dot and a word in the header, and a detailed panel.
 
 use crate::domain::time::relative_label;
+use crate::offline::use_offline;
 use crate::realtime::{use_live, LinkState};
 use crate::web::use_ticking_now;
 use leptos::prelude::*;
@@ -12,6 +13,7 @@ pub fn ConnectionStatusIndicator(
     detailed: bool,
 ) -> impl IntoView {
     let status = use_live().status;
+    let outbox = use_offline().status;
     let (open, set_open) = signal(false);
     let dot = move || {
         let state = status.state.get();
@@ -19,6 +21,17 @@ pub fn ConnectionStatusIndicator(
             <span class=format!("link-dot {}", state.key()) aria-hidden="true"></span>
             <span class="link-word">{state.label()}</span>
         }
+    };
+    // Changes kept on this device show on the dot, so nobody closes the tab thinking all is sent.
+    let badge = move || {
+        let pending = outbox.pending();
+        (pending > 0).then(|| {
+            view! {
+                <span class="outbox-badge" data-testid="outbox-pending" title="Saved on this device, not sent yet">
+                    {pending}
+                </span>
+            }
+        })
     };
     if detailed {
         return view! { <ConnectionPanel/> }.into_any();
@@ -29,11 +42,13 @@ pub fn ConnectionStatusIndicator(
                 class="link-status"
                 data-testid="connection-status"
                 data-state=move || status.state.get().key()
+                data-leader=move || outbox.leader.get().to_string()
                 aria-expanded=move || open.get().to_string()
                 title="Live connection"
                 on:click=move |_| set_open.update(|o| *o = !*o)
             >
                 {dot}
+                {badge}
             </button>
             <Show when=move || open.get()>
                 <div class="link-popover">
@@ -49,7 +64,26 @@ pub fn ConnectionStatusIndicator(
 fn ConnectionPanel() -> impl IntoView {
     let live = use_live();
     let status = live.status;
+    let outbox = use_offline().status;
     let now = use_ticking_now();
+    let saved_here = move || match (outbox.pending(), outbox.last_sync_ms.get(), now.get()) {
+        (0, None, _) => "nothing waiting".to_string(),
+        (pending, last, now) => {
+            let waiting = match pending {
+                0 => "all sent".to_string(),
+                n => format!("{n} waiting"),
+            };
+            match last {
+                Some(at) if now > 0.0 => {
+                    format!(
+                        "{waiting} · last sent {}",
+                        relative_label(at as i64, now as i64)
+                    )
+                }
+                _ => waiting,
+            }
+        }
+    };
     let state = move || status.state.get();
     let explain = move || match state() {
         LinkState::Connecting => "Opening the live connection…",
@@ -84,7 +118,12 @@ fn ConnectionPanel() -> impl IntoView {
         ),
     };
     view! {
-        <section class="link-panel" data-testid="connection-panel" data-state=move || state().key()>
+        <section
+            class="link-panel"
+            data-testid="connection-panel"
+            data-state=move || state().key()
+            data-leader=move || outbox.leader.get().to_string()
+        >
             <header class="link-panel-head">
                 <span class=move || format!("link-dot big {}", state().key())></span>
                 <div>
@@ -109,6 +148,8 @@ fn ConnectionPanel() -> impl IntoView {
                 <dd>{last_event}</dd>
                 <dt>"Last resume"</dt>
                 <dd data-testid="connection-resume">{resume}</dd>
+                <dt>"Saved here"</dt>
+                <dd data-testid="connection-outbox">{saved_here}</dd>
                 {move || {
                     status
                         .last_error

@@ -8,6 +8,7 @@ pub mod error_notice;
 pub mod form_field;
 pub mod holidays;
 pub mod live_student_activity;
+pub mod outbox_list;
 pub mod reset_password;
 pub mod status_badge;
 pub mod teacher_attendance_dashboard;

@@ -1,6 +1,7 @@
 //! Pure attendance domain: types and rules shared by server and browser. No I/O here.
 
 pub mod attendance;
+pub mod check_in_link;
 pub mod check_in_refusal;
 pub mod check_in_review;
 pub mod check_in_rules;

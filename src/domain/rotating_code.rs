@@ -101,9 +101,39 @@ pub fn link_query(session_id: i64, window: i64) -> String {
     format!("s={session_id}&w={window}")
 }
 
+/// What the HMAC of one window's code covers. The teacher's screen signs the same bytes with
+/// the browser's own HMAC when it has no network (offline::codes).
+pub fn code_message(session_id: i64, period_seconds: u32, window: i64) -> Vec<u8> {
+    let mut message = b"rollcall rotating join code v1\0".to_vec();
+    message.extend_from_slice(&session_id.to_be_bytes());
+    message.extend_from_slice(&period_seconds.to_be_bytes());
+    message.extend_from_slice(&window.to_be_bytes());
+    message
+}
+
+/// Where the rotation stands `elapsed_ms` after `last` arrived: counted on from what the
+/// server said, so a screen without a network keeps the server's windows whatever its own
+/// clock says.
+pub fn rotation_after(last: Rotation, elapsed_ms: i64) -> Rotation {
+    let elapsed = elapsed_ms.max(0);
+    if elapsed < last.changes_in_ms {
+        return Rotation {
+            changes_in_ms: last.changes_in_ms - elapsed,
+            ..last
+        };
+    }
+    let length = period_ms(last.period_seconds);
+    let past = elapsed - last.changes_in_ms;
+    Rotation {
+        period_seconds: last.period_seconds,
+        window: last.window + 1 + past / length,
+        changes_in_ms: length - past % length,
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod derive {
-    use super::{age_of, candidate_windows, CodeAge};
+    use super::{age_of, candidate_windows, code_message, CodeAge};
     use crate::domain::JoinCode;
     use hmac::{Hmac, Mac};
     use sha2::Sha256;
@@ -112,10 +142,7 @@ mod derive {
     /// The code of one window of one session.
     pub fn code_for(secret: &[u8], session_id: i64, period_seconds: u32, window: i64) -> JoinCode {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-        mac.update(b"rollcall rotating join code v1\0");
-        mac.update(&session_id.to_be_bytes());
-        mac.update(&period_seconds.to_be_bytes());
-        mac.update(&window.to_be_bytes());
+        mac.update(&code_message(session_id, period_seconds, window));
         JoinCode::from_random(mac.finalize().into_bytes().into())
     }
 

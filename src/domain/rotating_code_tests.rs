@@ -55,6 +55,34 @@ fn typed_codes_are_looked_for_back_ten_minutes_and_one_ahead() {
     assert!(candidate_windows(now, MAX_PERIOD_SECONDS).count() >= 3);
 }
 
+#[test]
+fn an_offline_screen_counts_windows_on_from_the_servers_last_word() {
+    let last = Rotation {
+        period_seconds: P,
+        window: 100,
+        changes_in_ms: 4_000,
+    };
+    assert_eq!(rotation_after(last, 0), last);
+    assert_eq!(rotation_after(last, 3_999).window, 100);
+    assert_eq!(rotation_after(last, 3_999).changes_in_ms, 1);
+    let next = rotation_after(last, 4_000);
+    assert_eq!((next.window, next.changes_in_ms), (101, PERIOD_MS));
+    let later = rotation_after(last, 4_000 + 2 * PERIOD_MS + 500);
+    assert_eq!((later.window, later.changes_in_ms), (103, PERIOD_MS - 500));
+    // A clock that went backwards changes nothing.
+    assert_eq!(rotation_after(last, -50), last);
+    // The windows match the server's: counted from a rotation taken at `now`, the rotation
+    // `d` later is the one taken at `now + d`.
+    let now = 1_700_000_000_123;
+    for d in [0, 1, 14_999, 15_000, 61_234] {
+        assert_eq!(
+            rotation_after(rotation_at(now, P), d),
+            rotation_at(now + d, P),
+            "{d}"
+        );
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod derivation {
     use super::*;

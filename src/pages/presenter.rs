@@ -5,6 +5,7 @@
 use crate::api::teacher::{session_dashboard, SessionView};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::teacher_attendance_dashboard::head::CodeCountdown;
+use crate::components::teacher_attendance_dashboard::offline_code::keep_rotating_offline;
 use crate::components::teacher_attendance_dashboard::SessionModel;
 use crate::protocol::{Channel, EventBody};
 use crate::realtime::{use_live, LiveUpdate};
@@ -56,6 +57,7 @@ fn Presenter(data: SessionView, reload: Callback<()>) -> impl IntoView {
             },
         );
     });
+    keep_rotating_offline(session_id, model);
     let code = Memo::new(move |_| model.with(|m| m.code.clone()));
     let is_open = Memo::new(move |_| model.with(|m| m.is_open));
     let counts = Memo::new(move |_| model.with(SessionModel::counts));

@@ -1,8 +1,13 @@
 use crate::api::student::{check_in, my_attendance, CheckInReceipt};
 use crate::components::error_notice::ErrorNotice;
+use crate::components::outbox_list::OutboxList;
 use crate::components::status_badge::StatusBadge;
 use crate::domain::check_in_rules::ReviewDecision;
+use crate::domain::outbox::OfflineChange;
 use crate::domain::AttendanceStatus;
+use crate::error::{AppError, ErrorKind};
+use crate::offline::queue::{check_in_label, saved_message};
+use crate::offline::use_offline;
 use crate::protocol::EventBody;
 use crate::realtime::use_live;
 use leptos::prelude::*;
@@ -29,7 +34,11 @@ pub fn CheckInPage() -> impl IntoView {
     let query = use_query_map();
     let link = move |typed: &str| {
         let query = query.read_untracked();
-        let linked = params.read_untracked().get("code");
+        // Opened offline, the service worker hands a QR link's code over in the query.
+        let linked = params
+            .read_untracked()
+            .get("code")
+            .or_else(|| query.get("code"));
         let number = |key: &str| query.get(key).and_then(|v| v.parse::<i64>().ok());
         match (linked, number("s"), number("w")) {
             (Some(linked), Some(session), Some(window))
@@ -40,21 +49,60 @@ pub fn CheckInPage() -> impl IntoView {
             _ => (None, None),
         }
     };
-    let submit = Action::new(
-        |(code, (session, window)): &(String, (Option<i64>, Option<i64>))| {
-            check_in(code.clone(), *session, *window)
+    // Without a network the check-in is kept on the phone and sent later, with the QR link's
+    // session and window: the proof of when the student was there.
+    let offline = use_offline();
+    let submit = Action::new_local(
+        move |(code, (session, window)): &(String, (Option<i64>, Option<i64>))| {
+            let (code, session_id, window) = (code.clone(), *session, *window);
+            async move {
+                match check_in(code.clone(), session_id, window).await {
+                    Ok(receipt) => Ok(Answer::Receipt(receipt)),
+                    Err(error) if error.kind == ErrorKind::Network => {
+                        let label = check_in_label(&code);
+                        let change = OfflineChange::CheckIn {
+                            code,
+                            session_id,
+                            window,
+                        };
+                        match offline.queue(change, label).await {
+                            Ok(waiting) => Ok(Answer::Saved(waiting)),
+                            Err(problem) => Err(AppError::new(ErrorKind::Network, problem)),
+                        }
+                    }
+                    Err(error) => Err(error),
+                }
+            }
         },
     );
+    // A QR link opened offline arrives here as `?code=…&offline=1`: read after hydration (the
+    // kept page was rendered without it) and kept at once.
+    Effect::new(move |_| {
+        let query = query.read_untracked();
+        if let Some(linked) = query.get("code") {
+            set_code.set(linked.clone());
+            if query.get("offline").is_some() {
+                submit.dispatch((linked.clone(), link(&linked)));
+            }
+        }
+    });
     // A change to this student's attendance (their check-in, or the teacher's mark) arrives on
     // their own channel: refresh the history and say what changed.
     let personal = use_live().status.personal;
+    // Read again after a check-in the server answered (one kept on the phone changes nothing
+    // there yet, and without a network the read would only fail).
+    let answered = Memo::new(move |_| {
+        submit.version().get();
+        matches!(submit.value().get_untracked(), Some(Ok(Answer::Receipt(_))))
+    });
+    let receipts = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if answered.get() {
+            receipts.update(|n| *n += 1);
+        }
+    });
     let history = Resource::new(
-        move || {
-            (
-                submit.version().get(),
-                personal.with(|e| e.as_ref().map(|e| e.seq)),
-            )
-        },
+        move || (receipts.get(), personal.with(|e| e.as_ref().map(|e| e.seq))),
         |_| my_attendance(),
     );
     let teacher_update = move || {
@@ -119,11 +167,20 @@ pub fn CheckInPage() -> impl IntoView {
                     .value()
                     .get()
                     .map(|result| match result {
-                        Ok(receipt) => view! { <Receipt receipt/> }.into_any(),
+                        Ok(Answer::Receipt(receipt)) => view! { <Receipt receipt/> }.into_any(),
+                        Ok(Answer::Saved(waiting)) => view! {
+                            <div class="notice receipt saved" role="status" data-testid="check-in-saved">
+                                <p class="receipt-headline">"No network"</p>
+                                <p>{saved_message(waiting, "phone")}</p>
+                            </div>
+                        }
+                        .into_any(),
                         Err(error) => view! { <ErrorNotice error/> }.into_any(),
                     })
             }}
         </div>
+        <OutboxList noun="phone"/>
+        <InstallHint/>
         {move || {
             teacher_update()
                 .map(|text| {
@@ -170,6 +227,28 @@ pub fn CheckInPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// What a press of "Check in" came to.
+#[derive(Clone)]
+enum Answer {
+    Receipt(CheckInReceipt),
+    /// Kept on the phone; this many wait to be sent.
+    Saved(usize),
+}
+
+/// On an iPhone the browser deletes a site's storage after a week without a visit, saved
+/// check-ins included, unless the app is on the Home Screen.
+#[component]
+fn InstallHint() -> impl IntoView {
+    let status = use_offline().status;
+    view! {
+        <Show when=move || status.suggest_install.get()>
+            <p class="card narrow muted small" data-testid="install-hint">
+                "Tip: add Rollcall to your Home Screen (Share, then \"Add to Home Screen\") so check-ins saved without a network are kept until they are sent."
+            </p>
+        </Show>
     }
 }
 

@@ -3,33 +3,9 @@
 //! polling answer all build it here.
 
 use super::store::SessionCode;
-use crate::domain::rotating_code::{code_for, link_query, rotation_at};
+pub use crate::domain::check_in_link::{check_in_url, qr_svg};
+use crate::domain::rotating_code::{code_for, rotation_at};
 use crate::protocol::CodeShown;
-
-/// The page a phone opens from the QR code.
-pub fn check_in_url(public_url: &str, code: &str, link: Option<(i64, i64)>) -> String {
-    match link {
-        Some((session_id, window)) => {
-            format!(
-                "{public_url}/checkin/{code}?{}",
-                link_query(session_id, window)
-            )
-        }
-        None => format!("{public_url}/checkin/{code}"),
-    }
-}
-
-/// The QR code for `url`, as an SVG document.
-pub fn qr_svg(url: &str) -> String {
-    qrcode::QrCode::new(url.as_bytes())
-        .map(|code| {
-            code.render::<qrcode::render::svg::Color>()
-                .min_dimensions(240, 240)
-                .quiet_zone(true)
-                .build()
-        })
-        .unwrap_or_default()
-}
 
 /// What the session's screens show at `now_ms`; `None` unless it is open.
 pub fn code_shown(public_url: &str, session: &SessionCode, now_ms: i64) -> Option<CodeShown> {

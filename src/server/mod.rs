@@ -1,6 +1,7 @@
 //! Server-only leaf modules: storage, sign-in, limits, the live channel's endpoints. Nothing here
 //! imports the app, the API or the pages; `crate::startup` wires them together.
 
+pub mod app_shell;
 pub mod auth;
 pub mod channels;
 pub mod cli;
@@ -47,6 +48,8 @@ pub struct AppState {
     /// Flips to true when the server is stopping; live connections close with "restarting".
     pub shutdown: tokio::sync::watch::Sender<bool>,
     pub leptos_options: LeptosOptions,
+    /// The browser bundle this server serves, with its build id (app_shell).
+    pub bundle: Arc<app_shell::Bundle>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -22,7 +22,21 @@ pub async fn add_security_headers(
     let https = state.config.public_url.starts_with("https://");
     let reload_port = std::env::var_os("LEPTOS_WATCH").map(|_| state.leptos_options.reload_port);
     apply(response.headers_mut(), &path, &nonce, https, reload_port);
+    if is_page(response.headers()) {
+        if let Ok(build) = HeaderValue::from_str(&state.bundle.id) {
+            response
+                .headers_mut()
+                .insert(super::app_shell::BUILD_HEADER, build);
+        }
+    }
     response
+}
+
+fn is_page(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("text/html"))
 }
 
 /// Inside the Leptos renderer: uses the nonce of this request's policy for the inline scripts.
@@ -52,6 +66,10 @@ pub fn page_policy(nonce: &str, reload_port: Option<u32>) -> String {
 /// Anything that is not a page (JSON, assets) runs nothing and shows inside no frame.
 pub const OTHER_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
+/// The service worker's own policy (a worker's script answer sets it): it fetches and caches
+/// this site's pages and bundle, nothing else.
+pub const WORKER_POLICY: &str = "default-src 'self'; frame-ancestors 'none'";
+
 pub fn apply(
     headers: &mut HeaderMap,
     path: &str,
@@ -66,6 +84,8 @@ pub fn apply(
         .to_ascii_lowercase();
     let policy = if content_type.starts_with("text/html") {
         page_policy(nonce, reload_port)
+    } else if path == "/sw.js" {
+        WORKER_POLICY.to_string()
     } else {
         OTHER_POLICY.to_string()
     };
@@ -88,7 +108,9 @@ pub fn apply(
     }
     // Pages and API answers carry people's names and attendance: never keep them (shared PCs,
     // the back button after sign-out). The built assets under /pkg and images may be cached.
-    let static_asset = path.starts_with("/pkg/") || content_type.starts_with("image/");
+    let static_asset = path.starts_with("/pkg/")
+        || path.starts_with("/build/")
+        || content_type.starts_with("image/");
     if !static_asset && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

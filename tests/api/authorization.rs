@@ -295,6 +295,13 @@ async fn every_server_function_checks_role_and_ownership() {
             json!({ "session_id": session }),
             [unauth, forbidden, forbidden, ok, forbidden, ok],
         ),
+        // The rotating code's key: only staff of the session (their screens derive codes
+        // offline).
+        (
+            "rotating_code_key",
+            json!({ "session_id": session }),
+            [unauth, forbidden, forbidden, ok, forbidden, ok],
+        ),
         (
             "close_session",
             json!({ "session_id": session }),

@@ -77,5 +77,53 @@ async fn pages_api_answers_and_assets_carry_security_headers() {
     assert_eq!(asset.status(), 200);
     assert_common(asset.headers(), "a static asset");
     assert!(asset.headers().get(CACHE_CONTROL).is_none());
+
+    // The page names its build; the bundle under that name is cached for good, another
+    // build's name or a file outside the bundle is not there.
+    let build = headers["x-rollcall-build"].to_str().unwrap().to_string();
+    assert_eq!(build.len(), 16, "{build}");
+    let stylesheet = format!("/build/{build}/pkg/rollcall.css");
+    assert!(html.contains(&stylesheet), "{html}");
+    let versioned = http
+        .get(format!("{base}{stylesheet}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versioned.status(), 200);
+    assert_eq!(
+        versioned.headers()[CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(
+        versioned.headers()["content-type"],
+        "text/css; charset=utf-8"
+    );
+    assert_eq!(versioned.text().await.unwrap(), "body { margin: 0 }");
+    for missing in [
+        "/build/0123456789abcdef/pkg/rollcall.css".to_string(),
+        format!("/build/{build}/pkg/../../Cargo.toml"),
+        format!("/build/{build}/pkg/rollcall.js"),
+    ] {
+        let answer = http.get(format!("{base}{missing}")).send().await.unwrap();
+        assert_eq!(answer.status(), 404, "{missing}");
+    }
+
+    // The service worker carries the build and its bundle, is checked on every load, and may
+    // fetch from this site only.
+    let worker = http.get(format!("{base}/sw.js")).send().await.unwrap();
+    assert_eq!(worker.status(), 200);
+    let worker_headers = worker.headers().clone();
+    assert_eq!(worker_headers[CACHE_CONTROL], "no-cache");
+    assert_eq!(
+        worker_headers[CONTENT_SECURITY_POLICY],
+        "default-src 'self'; frame-ancestors 'none'"
+    );
+    assert!(worker_headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    let script = worker.text().await.unwrap();
+    assert!(script.contains(&format!("const BUILD = \"{build}\";")));
+    assert!(script.contains(&format!("\"{stylesheet}\"")));
     server.shutdown().await;
 }

@@ -237,3 +237,41 @@ async fn a_teachers_offline_mark_beats_a_check_in_and_meets_another_teachers_as_
         "absent"
     );
 }
+
+#[tokio::test]
+async fn entries_kept_for_someone_else_are_not_applied_to_whoever_is_signed_in() {
+    let app = spawn_app().await;
+    let teacher = app.teacher().await;
+    let (session, code) = teacher.open_session("Biology 9A", 10).await;
+    let student = app.student(1).await;
+    let me = student.ok("me", json!({})).await;
+    let other = me["id"].as_i64().unwrap() + 1;
+    let (status, answer) = student
+        .call(
+            "sync_outbox",
+            json!({ "device_id": DEVICE, "entries": [check_in(1, json!({ "code": code }))],
+                    "for_user": other }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert!(answer["message"]
+        .as_str()
+        .unwrap()
+        .contains("saved on this device by someone else"));
+    let marks = app
+        .events(Channel::Session(session))
+        .await
+        .into_iter()
+        .filter(|e| matches!(e.body, EventBody::AttendanceChanged { .. }))
+        .count();
+    assert_eq!(marks, 0, "nothing applied");
+    // Kept for this student: applied.
+    let answer = student
+        .ok(
+            "sync_outbox",
+            json!({ "device_id": DEVICE, "entries": [check_in(1, json!({ "code": code }))],
+                    "for_user": me["id"] }),
+        )
+        .await;
+    assert_eq!(answer[0]["answer"]["outcome"], "applied", "{answer}");
+}

@@ -7,6 +7,7 @@ use crate::domain::time::clock_label;
 use crate::domain::{AttendanceCounts, SessionId, SessionPhase};
 use crate::error::AppError;
 use crate::protocol::CodeShown;
+use crate::realtime::LinkState;
 use leptos::prelude::*;
 
 #[component]
@@ -102,6 +103,7 @@ pub fn DashboardHead(
 #[component]
 pub fn JoinPanel(session_id: SessionId, model: RwSignal<SessionModel>) -> impl IntoView {
     let code = Memo::new(move |_| model.with(|m| m.code.clone()));
+    let link = crate::realtime::use_live().status.state;
     view! {
         <div class="join-panel" data-testid="join-panel">
             <div class="join-code-box">
@@ -116,6 +118,11 @@ pub fn JoinPanel(session_id: SessionId, model: RwSignal<SessionModel>) -> impl I
                     {move || code.with(|c| c.as_ref().map(|c| c.code.clone()))}
                 </span>
                 <CodeCountdown code/>
+                {move || (rotating(code) && link.get() != LinkState::Open).then(|| view! {
+                    <span class="caption offline-codes" data-testid="offline-codes">
+                        "No network: this screen makes the codes itself. Phones keep their scans and send them when they are back online."
+                    </span>
+                })}
                 <span class="caption">
                     "Students go to "
                     <code>{move || code.with(|c| c.as_ref().map(|c| c.check_in_url.clone()))}</code>
@@ -158,7 +165,8 @@ pub fn CodeCountdown(code: Memo<Option<CodeShown>>) -> impl IntoView {
         let rotation = code.with(|c| c.as_ref().and_then(|c| c.rotation))?;
         let now = now.get();
         let left = (now > 0.0)
-            .then(|| (rotation.changes_in_ms as f64 - (now - arrived_at.get())).max(0.0));
+            // The ticking clock may lag the arrival by up to a tick: never count time back.
+            .then(|| (rotation.changes_in_ms as f64 - (now - arrived_at.get()).max(0.0)).max(0.0));
         Some((rotation.period_seconds, left))
     };
     move || {

@@ -7,6 +7,7 @@ mod changes;
 pub mod head;
 pub mod model;
 mod notices;
+pub mod offline_code;
 mod review;
 mod roster;
 
@@ -19,7 +20,12 @@ use crate::components::check_in_rules_form::CheckInRulesForm;
 use crate::components::connection_status_indicator::ConnectionStatusIndicator;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::live_student_activity::LiveStudentActivity;
+use crate::components::outbox_list::OutboxList;
+use crate::domain::outbox::OfflineChange;
 use crate::domain::{AttendanceStatus, SessionId, SessionPhase, UserId};
+use crate::error::{AppError, ErrorKind};
+use crate::offline::queue::{mark_label, saved_message};
+use crate::offline::use_offline;
 use crate::protocol::{Channel, EventBody};
 use crate::realtime::{use_live, LiveUpdate};
 use crate::web;
@@ -61,23 +67,64 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
             .map(|entry| (entry.student_id, RwSignal::new(false)))
             .collect(),
     );
+    offline_code::keep_rotating_offline(session_id, model);
     let counts = Memo::new(move |_| model.with(SessionModel::counts));
     let is_open = Memo::new(move |_| model.with(|m| m.is_open));
 
     // Each mark carries its own student: the answer lands on that row (version-checked against
     // what the stream brought), however many marks are in flight. It matters when the live
     // stream is down; when it is up the event usually arrives first and this changes nothing.
-    let mark = Action::new(
+    // Without a network the mark is kept on this device with the version the teacher saw, and
+    // sent later; if someone else changed the student meanwhile the teacher chooses.
+    let offline = use_offline();
+    let names: StoredValue<HashMap<UserId, String>> = StoredValue::new(
+        data.roster
+            .iter()
+            .map(|entry| (entry.student_id, entry.display_name.clone()))
+            .collect(),
+    );
+    let mark = Action::new_local(
         move |&(student, status): &(UserId, AttendanceStatus)| async move {
-            let answer = mark_attendance(session_id, student, status).await;
-            if let Ok(new_mark) = &answer {
-                model.update(|m| {
-                    m.apply_mark(student, new_mark.clone());
-                });
+            match mark_attendance(session_id, student, status).await {
+                Ok(new_mark) => {
+                    model.update(|m| {
+                        m.apply_mark(student, new_mark.clone());
+                    });
+                    Ok(None)
+                }
+                Err(error) if error.kind == ErrorKind::Network => {
+                    let seen_version = model.with_untracked(|m| m.mark(student).map(|m| m.version));
+                    let name = names
+                        .with_value(|n| n.get(&student).cloned())
+                        .unwrap_or_default();
+                    let change = OfflineChange::Mark {
+                        session_id,
+                        student_id: student,
+                        status,
+                        seen_version,
+                    };
+                    offline
+                        .queue(change, mark_label(&name, status))
+                        .await
+                        .map(Some)
+                        .map_err(|problem| AppError::new(ErrorKind::Network, problem))
+                }
+                Err(error) => Err(error),
             }
-            answer.map(|new_mark| (student, new_mark))
         },
     );
+    // Shown while something this tab kept still waits (the list below says what became of it).
+    let saved = move || {
+        let waiting = offline.status.pending();
+        let kept_here = matches!(mark.value().get(), Some(Ok(Some(_))));
+        (kept_here && waiting > 0).then(|| {
+            view! {
+                <p class="notice saved small" role="status" data-testid="mark-saved">
+                    {saved_message(waiting, "device")}
+                </p>
+            }
+        })
+    };
     let close = Action::new(move |_: &()| close_session(session_id));
     // The marks arrive as events like any other; the count is for the message.
     let all_present = Action::new(move |_: &()| mark_all_present(session_id));
@@ -140,9 +187,13 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
     // Changes when any mark does: the history panel reads the trail again.
     let marks_version = Signal::derive(move || model.with(SessionModel::marks_version));
     let upcoming = session.phase == SessionPhase::Upcoming;
+    let this_session = Callback::new(
+        move |item: crate::offline::OutboxItem| matches!(item.change, OfflineChange::Mark { session_id: s, .. } if s == session_id),
+    );
     view! {
         <DashboardHead session is_open closed_at counts close/>
         {move || action_error().map(|error| view! { <ErrorNotice error/> })}
+        {saved}
         <div class="dashboard-grid">
             <div class="dashboard-main">
                 <Show when=move || is_open.get()>
@@ -155,6 +206,7 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
                         <CheckInRulesForm initial=rules.clone() save=save_rules scope="Save for this session"/>
                     </details>
                 })}
+                <OutboxList noun="device" only=this_session/>
                 <AttendanceBar counts=counts/>
                 {(!upcoming).then(|| view! {
                     <div class="inline-form no-print">
@@ -173,6 +225,7 @@ fn DashboardBody(data: SessionView, reload: Callback<()>) -> impl IntoView {
                     </div>
                 })}
                 <Roster
+                    session_id
                     roster=data.roster
                     model
                     flashes

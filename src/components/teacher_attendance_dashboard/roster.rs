@@ -2,13 +2,15 @@
 
 use super::SessionModel;
 use crate::components::status_badge::StatusBadge;
+use crate::domain::outbox::OfflineChange;
 use crate::domain::time::clock_label;
-use crate::domain::{AttendanceStatus, RosterEntry, UserId};
+use crate::domain::{AttendanceStatus, RosterEntry, SessionId, UserId};
 use leptos::prelude::*;
 use std::collections::HashMap;
 
 #[component]
 pub fn Roster(
+    session_id: SessionId,
     roster: Vec<RosterEntry>,
     model: RwSignal<SessionModel>,
     flashes: StoredValue<HashMap<UserId, RwSignal<bool>>>,
@@ -33,7 +35,7 @@ pub fn Roster(
                         let flash = flashes
                             .with_value(|f| f.get(&entry.student_id).copied())
                             .unwrap_or_else(|| RwSignal::new(false));
-                        view! { <RosterRow entry model flash offset marking on_mark/> }
+                        view! { <RosterRow session_id entry model flash offset marking on_mark/> }
                     })
                     .collect_view()}
             </tbody>
@@ -43,6 +45,7 @@ pub fn Roster(
 
 #[component]
 fn RosterRow(
+    session_id: SessionId,
     entry: RosterEntry,
     model: RwSignal<SessionModel>,
     flash: RwSignal<bool>,
@@ -53,6 +56,23 @@ fn RosterRow(
     let student = entry.student_id;
     // Recomputed on every model change, but the row re-renders only when its own mark changed.
     let mark = Memo::new(move |_| model.with(|m| m.mark(student).cloned()));
+    // A mark made offline shows on its row until the server has it.
+    let items = crate::offline::use_offline().status.items;
+    let saved = Memo::new(move |_| {
+        items.with(|items| {
+            items.iter().rev().find_map(|item| match item.change {
+                OfflineChange::Mark {
+                    session_id: s,
+                    student_id,
+                    status,
+                    ..
+                } if item.state.is_pending() && s == session_id && student_id == student => {
+                    Some(status)
+                }
+                _ => None,
+            })
+        })
+    });
     let status = move || mark.get().map(|m| m.status);
     let detail = move || {
         mark.get().map(|mark| {
@@ -76,6 +96,11 @@ fn RosterRow(
             <td>
                 {move || view! { <StatusBadge status=status()/> }}
                 {move || detail().map(|d| view! { <span class="muted small">{d}</span> })}
+                {move || saved.get().map(|status| view! {
+                    <span class="saved-mark small" data-testid="saved-mark" data-status=status.as_str()>
+                        {format!("{}: saved on this device", status.label())}
+                    </span>
+                })}
             </td>
             <td class="mark-buttons">
                 {AttendanceStatus::ALL
