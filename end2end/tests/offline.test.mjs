@@ -3,7 +3,8 @@
 // online the teacher sees the check-in once; a teacher marks offline and the mark lands on
 // reconnect (and a mark someone else changed meanwhile is a one-click choice); two tabs of one
 // browser queue offline and exactly one upload happens, and when the sending tab closes the
-// other takes over; a new build replaces the old one without a hydration mismatch.
+// other takes over; the tabs share one live connection; a new build replaces the old one
+// without a hydration mismatch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, appendFileSync, mkdtempSync, readdirSync } from 'node:fs';
@@ -221,6 +222,41 @@ test('two tabs offline both queue, exactly one upload happens, and the other tab
   assert.equal(uploads.filter((u) => u.status === 200).length, 2);
   await first.context.close();
   await teacher.context.close();
+});
+
+test('tabs of one browser share one live connection, and another tab takes it over within a second when the leader closes', async () => {
+  const session = await openSession(env.server.base, 'rivera', 'Biology 9A');
+  const context = await env.browser.newContext({ viewport: desktop });
+  const sockets = new Map();
+  const open = async (page) => {
+    sockets.set(page, 0);
+    page.on('websocket', (ws) => new URL(ws.url()).pathname === '/ws' && sockets.set(page, sockets.get(page) + 1));
+    await page.goto(`${env.server.base}/teacher/sessions/${session.id}`);
+    await hydrated(page);
+    await live(page);
+  };
+  const first = await context.newPage();
+  await signIn(first, env.server.base, 'rivera', 'teacher-demo');
+  await open(first);
+  const second = await context.newPage();
+  await open(second);
+  assert.equal(sockets.get(second), 0, 'the second tab opened no socket of its own');
+  assert.ok(sockets.get(first) >= 1);
+  // An event reaches both tabs over the one socket.
+  const student = await apiToken(env.server.base, 'student9', 'student-demo');
+  await api(env.server.base, student, 'check_in', { code: session.code });
+  for (const page of [first, second]) {
+    await page.locator('[data-testid=roster-row-student9][data-status=present]').waitFor({ timeout: 5_000 });
+  }
+  // The leader goes; the other tab leads within a second, opens the socket and stays live.
+  await first.close();
+  await second.locator('[data-testid=connection-panel][data-leader=true]').waitFor({ timeout: 1_000 });
+  await live(second);
+  assert.equal(sockets.get(second), 1);
+  const other = await apiToken(env.server.base, 'student10', 'student-demo');
+  await api(env.server.base, other, 'check_in', { code: session.code });
+  await second.locator('[data-testid=roster-row-student10][data-status=present]').waitFor({ timeout: 5_000 });
+  await context.close();
 });
 
 test('a new build replaces the old one: no stale WebAssembly, no hydration mismatch', async () => {

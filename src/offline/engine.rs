@@ -3,10 +3,9 @@
 //!
 //! Tabs talk over the BroadcastChannel `rollcall-offline`: `changed` (read the outbox again),
 //! `flush` (a follower kept something: the leader sends it), `sending:<seqs>` and `synced`
-//! (what the leader is doing, for everyone's list). The leader holds the Web Lock
-//! `rollcall-leader` until its tab closes; the lock then passes to a waiting tab at once.
-//! Without Web Locks every tab sends for itself, which the server's sequence check keeps
-//! exactly-once.
+//! (what the leader is doing, for everyone's list). The leader is the tab elected by
+//! `realtime::leader` (a Web Lock held until the tab closes). Without Web Locks every tab sends
+//! for itself, which the server's sequence check keeps exactly-once.
 
 use super::queue::{items, retry_delay_ms};
 use super::store::OutboxStore;
@@ -25,7 +24,6 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 
 const CHANNEL: &str = "rollcall-offline";
-const LOCK: &str = "rollcall-leader";
 
 pub struct Engine {
     status: OfflineStatus,
@@ -102,28 +100,14 @@ impl Engine {
         self._listeners.borrow_mut().extend([on_message, wake]);
     }
 
-    /// Asks for the leader's lock; the callback runs when this tab gets it and returns a
-    /// promise that never settles, so the lock is held for the tab's lifetime.
+    /// The tab that holds the live connection also sends the outbox (realtime::leader).
     fn elect(&self) {
         let me = self.me.borrow().clone();
-        let navigator = window().navigator();
-        let locks = js_sys::Reflect::get(&navigator, &"locks".into()).unwrap_or(JsValue::UNDEFINED);
-        let request = js_sys::Reflect::get(&locks, &"request".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-        let Some(request) = request.filter(|_| !locks.is_undefined()) else {
-            self.become_leader();
-            return;
-        };
-        let granted = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
-            if let Some(engine) = me.upgrade() {
+        crate::realtime::leader::on_change(move |leading| {
+            if let (Some(engine), true) = (me.upgrade(), leading) {
                 engine.become_leader();
             }
-            js_sys::Promise::new(&mut |_, _| {}).into()
         });
-        if request.call2(&locks, &LOCK.into(), &granted).is_err() {
-            self.become_leader();
-        }
     }
 
     fn become_leader(&self) {

@@ -11,6 +11,9 @@ use leptos_router::hooks::use_query_map;
 /// hydrated, the same form calls the `login` server function instead.
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    // Whatever ended the last sign-in (signing out, in this tab or another, or it expired),
+    // the pages kept for offline use go with it: they carry the last person's names.
+    Effect::new(|_| leptos::task::spawn_local(crate::offline::forget_offline_pages()));
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let form_error = move || {

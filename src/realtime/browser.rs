@@ -1,6 +1,7 @@
 //! The connection driver: a WebSocket with resume, heartbeat watch, backoff and polling. The
 //! decisions (what each followed channel has seen, how long to back off, when to poll) live in
-//! [`super::follows`]; this file wires them to sockets, timers and signals.
+//! [`super::follows`]; this file wires them to sockets, timers and signals. Only the leader
+//! tab opens the socket; the others get its frames (`tabs.rs`).
 
 use super::follows::{backoff_bound_ms, heartbeat_lost, should_poll, Follows};
 use super::sign_in_ended::SignInEnded;
@@ -19,6 +20,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 mod polling;
+mod tabs;
 
 type OnUpdate = Rc<dyn Fn(LiveUpdate)>;
 
@@ -52,6 +54,9 @@ pub struct Driver {
     failures: Cell<u32>,
     heartbeat_ms: Cell<f64>,
     last_frame_at: Cell<f64>,
+    /// `None` until the election answers; `Some(true)`: this tab holds the socket.
+    leading: Cell<Option<bool>>,
+    tabs: tabs::TabLink,
 }
 
 fn now() -> f64 {
@@ -76,8 +81,11 @@ impl Driver {
             failures: Cell::new(0),
             heartbeat_ms: Cell::new(15_000.0),
             last_frame_at: Cell::new(0.0),
+            leading: Cell::new(None),
+            tabs: tabs::TabLink::default(),
         });
         *driver.me.borrow_mut() = Rc::downgrade(&driver);
+        driver.listen_to_tabs();
         driver
     }
 
@@ -95,13 +103,25 @@ impl Driver {
             .follows
             .borrow_mut()
             .follow(channel, position, on_update);
-        if !self.started.replace(true) {
-            self.install_watchers();
-            self.connect();
-        } else {
+        if !self.start() {
             self.send_subscribe(channel);
         }
         id
+    }
+
+    /// Joins the election and connects once this tab leads; false when already started.
+    fn start(&self) -> bool {
+        if self.started.replace(true) {
+            return false;
+        }
+        self.install_watchers();
+        let me = self.me();
+        super::leader::on_change(move |leading| {
+            if let Some(driver) = me.upgrade() {
+                driver.set_leading(leading);
+            }
+        });
+        true
     }
 
     /// Stops following, unless someone has followed the channel again since (`id` is theirs).
@@ -115,6 +135,9 @@ impl Driver {
     pub fn reconnect_now(&self) {
         self.failures.set(0);
         self.signed_out.set(false);
+        if self.leading.get() == Some(false) {
+            self.tell_leader_reconnect();
+        }
         self.connect();
     }
 
@@ -164,6 +187,9 @@ impl Driver {
         if self.signed_out.get() {
             return; // a new sign-in is needed; "Reconnect now" clears this
         }
+        if self.leading.get() != Some(true) {
+            return; // the leader tab holds the one socket
+        }
         if let Some(handle) = self.retry.take() {
             handle.clear();
         }
@@ -197,6 +223,7 @@ impl Driver {
         let me = self.me();
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
             let Some(driver) = me.upgrade() else { return };
+            driver.pass_on_close(event.code(), &event.reason());
             match event.code() {
                 // The sign-in ended: retrying cannot help; the page goes to the sign-in page.
                 close_code::UNAUTHENTICATED => {
@@ -236,13 +263,15 @@ impl Driver {
             self.start_polling();
         }
         self.status.attempt.set(failures.max(1));
-        self.status.state.set(if !online() {
+        let state = if !online() {
             LinkState::Offline
         } else if self.polling.get() {
             LinkState::Polling
         } else {
             LinkState::Reconnecting
-        });
+        };
+        self.status.state.set(state);
+        self.pass_on_state(state);
         // Full jitter: a random delay up to the exponential bound, so a school's worth of
         // dashboards do not all come back in the same millisecond. A restart is not a failure:
         // come back almost at once.
@@ -273,10 +302,15 @@ impl Driver {
 
     fn send_subscribe(&self, channel: Channel) {
         let since = self.follows.borrow().position(channel);
-        self.send(&ClientMessage::Subscribe { channel, since });
+        if self.leading.get() == Some(false) {
+            self.tell_leader_want(channel, since);
+        } else {
+            self.send(&ClientMessage::Subscribe { channel, since });
+        }
     }
 
     fn on_frame(&self, text: &str) {
+        self.pass_on_frame(text);
         self.last_frame_at.set(now());
         let Ok(message) = serde_json::from_str::<ServerMessage>(text) else {
             return;

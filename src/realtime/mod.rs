@@ -1,4 +1,7 @@
-//! The browser side of the live channel: one connection per tab, exposed as signals.
+//! The browser side of the live channel: one connection per browser, exposed as signals in
+//! every tab. The leader tab (`leader`) holds the socket and passes on what the server sends
+//! over a BroadcastChannel; the other tabs say what they follow (`tab_message`); when the
+//! leader closes, the next tab takes over and resumes from its own positions.
 //!
 //! States: connecting → open; on loss, reconnecting with exponential backoff and full jitter
 //! (immediately when the server said it is restarting or the browser came back online); after
@@ -15,7 +18,10 @@ use leptos::prelude::*;
 mod browser;
 /// The driver's pure core (bookkeeping per channel, retry policy), built and tested everywhere.
 pub mod follows;
+#[cfg(feature = "hydrate")]
+pub mod leader;
 pub mod sign_in_ended;
+pub mod tab_message;
 
 use sign_in_ended::SignInEnded;
 
@@ -34,6 +40,19 @@ pub enum LinkState {
 }
 
 impl LinkState {
+    pub fn from_key(key: &str) -> Option<LinkState> {
+        [
+            LinkState::Connecting,
+            LinkState::Open,
+            LinkState::Reconnecting,
+            LinkState::Polling,
+            LinkState::Offline,
+            LinkState::Replaced,
+        ]
+        .into_iter()
+        .find(|state| state.key() == key)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             LinkState::Connecting => "Connecting",
