@@ -175,6 +175,9 @@ test('a teacher marks offline; the mark lands on reconnect, and a mark someone e
   assert.match(await conflict.textContent(), /Keep theirs: Excused/);
   await teacher.page.locator('[data-testid=roster-row-student4][data-status=excused]').waitFor();
   await screenshot(teacher.page, 'offline-mark-conflict-desktop');
+  await teacher.page.setViewportSize({ width: phone.width, height: phone.height });
+  await screenshot(teacher.page, 'offline-mark-conflict-phone');
+  await teacher.page.setViewportSize(desktop);
   await teacher.page.getByTestId('keep-mine').click();
   await teacher.page.locator('[data-testid=roster-row-student4][data-status=absent]').waitFor({ timeout: 10_000 });
   await teacher.page.getByTestId('outbox-conflict').waitFor({ state: 'detached' });
