@@ -91,13 +91,11 @@ pub fn CheckInPage() -> impl IntoView {
     let personal = use_live().status.personal;
     // Read again after a check-in the server answered (one kept on the phone changes nothing
     // there yet, and without a network the read would only fail).
-    let answered = Memo::new(move |_| {
-        submit.version().get();
-        matches!(submit.value().get_untracked(), Some(Ok(Answer::Receipt(_))))
-    });
+    let still_waiting = move || offline.status.pending() > 0;
     let receipts = RwSignal::new(0u32);
     Effect::new(move |_| {
-        if answered.get() {
+        submit.version().get();
+        if matches!(submit.value().get_untracked(), Some(Ok(Answer::Receipt(_)))) {
             receipts.update(|n| *n += 1);
         }
     });
@@ -168,11 +166,14 @@ pub fn CheckInPage() -> impl IntoView {
                     .get()
                     .map(|result| match result {
                         Ok(Answer::Receipt(receipt)) => view! { <Receipt receipt/> }.into_any(),
+                        // Until it is sent; the list below then says what became of it.
                         Ok(Answer::Saved(waiting)) => view! {
-                            <div class="notice receipt saved" role="status" data-testid="check-in-saved">
-                                <p class="receipt-headline">"No network"</p>
-                                <p>{saved_message(waiting, "phone")}</p>
-                            </div>
+                            <Show when=still_waiting>
+                                <div class="notice receipt saved" role="status" data-testid="check-in-saved">
+                                    <p class="receipt-headline">"No network"</p>
+                                    <p>{saved_message(waiting, "phone")}</p>
+                                </div>
+                            </Show>
                         }
                         .into_any(),
                         Err(error) => view! { <ErrorNotice error/> }.into_any(),
