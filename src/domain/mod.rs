@@ -9,6 +9,7 @@ pub mod counts;
 pub mod excuse;
 pub mod import;
 pub mod join_code;
+pub mod notify;
 pub mod outbox;
 pub mod password;
 pub mod redirect;
