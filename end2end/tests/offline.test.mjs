@@ -35,6 +35,12 @@ async function keptOffline(page, path) {
   throw new Error(`the service worker did not keep ${path}`);
 }
 
+/** Waits (up to 5 s) until `condition()` holds. */
+async function until(condition) {
+  const deadline = Date.now() + 5_000;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
 /** Server function calls that got an answer, by name, counted per context. */
 function countAnswered(context, fn) {
   const seen = [];
@@ -96,6 +102,7 @@ test('a student checks in offline, the page opens from the service worker, and b
     .locator('[data-testid=roster-row-student1][data-status=present]')
     .waitFor({ timeout: 10_000 });
   assert.equal(await student.page.getByTestId('outbox-pending').count(), 0);
+  await until(() => uploads.some((u) => u.status === 200));
   const answered = uploads.filter((u) => u.status === 200);
   assert.equal(answered.length, 1, `one upload: ${JSON.stringify(uploads)}`);
   assert.equal(answered[0].body.entries.length, 1);
@@ -210,6 +217,7 @@ test('two tabs offline both queue, exactly one upload happens, and the other tab
     await teacher.page.locator(`[data-testid=roster-row-${name}][data-status=late]`).waitFor({ timeout: 20_000 });
   }
   await second.locator('[data-testid=outbox-item][data-state=applied]').nth(1).waitFor({ timeout: 10_000 });
+  await until(() => uploads.some((u) => u.status === 200));
   const answered = uploads.filter((u) => u.status === 200);
   assert.equal(answered.length, 1, `exactly one upload: ${JSON.stringify(uploads)}`);
   assert.deepEqual(answered[0].body.entries.map((e) => e.seq), [1, 2]);
@@ -222,6 +230,9 @@ test('two tabs offline both queue, exactly one upload happens, and the other tab
   await second.getByTestId('mark-saved').waitFor({ timeout: 10_000 });
   await first.context.setOffline(false);
   await teacher.page.locator('[data-testid=roster-row-student7][data-status=absent]').waitFor({ timeout: 20_000 });
+  // The teacher's screen may hear of the mark before the answer to the upload arrives.
+  await second.locator('[data-testid=outbox-item][data-state=applied]').nth(2).waitFor({ timeout: 10_000 });
+  await until(() => uploads.filter((u) => u.status === 200).length >= 2);
   assert.equal(uploads.filter((u) => u.status === 200).length, 2);
   await first.context.close();
   await teacher.context.close();
