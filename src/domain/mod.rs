@@ -8,6 +8,7 @@ pub mod check_in_rules;
 pub mod counts;
 pub mod excuse;
 pub mod import;
+pub mod jobs;
 pub mod join_code;
 pub mod notify;
 pub mod outbox;

@@ -25,6 +25,11 @@ pub struct Metrics {
     pub heartbeat_timeouts: Counter,
     /// From commit to the frame written to the socket.
     pub fanout_latency: Histogram,
+    /// The job queue, read from the database at each scrape.
+    pub jobs_queued: Gauge,
+    pub jobs_running: Gauge,
+    pub jobs_retrying: Gauge,
+    pub jobs_dead: Gauge,
 }
 
 impl Default for Metrics {
@@ -41,8 +46,36 @@ impl Default for Metrics {
             heartbeat_timeouts: Counter::default(),
             // 0.25 ms … ~4 s
             fanout_latency: Histogram::new(exponential_buckets(0.00025, 2.0, 15)),
+            jobs_queued: Gauge::default(),
+            jobs_running: Gauge::default(),
+            jobs_retrying: Gauge::default(),
+            jobs_dead: Gauge::default(),
             registry: Registry::default(),
         };
+        for (name, help, gauge) in [
+            (
+                "jobs_queued",
+                "Background jobs waiting to run",
+                &metrics.jobs_queued,
+            ),
+            (
+                "jobs_running",
+                "Background jobs claimed by a worker",
+                &metrics.jobs_running,
+            ),
+            (
+                "jobs_retrying",
+                "Queued jobs that failed before",
+                &metrics.jobs_retrying,
+            ),
+            (
+                "jobs_dead",
+                "Jobs given up after their last attempt",
+                &metrics.jobs_dead,
+            ),
+        ] {
+            registry.register(name, help, gauge.clone());
+        }
         registry.register(
             "ws_connections",
             "Open WebSocket connections",
@@ -116,6 +149,12 @@ pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Respons
             Ok(_) => return AppError::forbidden("Metrics are for admins.").into_response(),
             Err(error) => return error.into_response(),
         }
+    }
+    if let Ok(depth) = state.store.queue_depth().await {
+        state.metrics.jobs_queued.set(depth.queued);
+        state.metrics.jobs_running.set(depth.running);
+        state.metrics.jobs_retrying.set(depth.retrying);
+        state.metrics.jobs_dead.set(depth.dead);
     }
     (
         StatusCode::OK,

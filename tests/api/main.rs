@@ -19,6 +19,7 @@ mod fuzz_live;
 mod headers;
 mod import;
 mod input;
+mod jobs;
 mod live;
 mod live_limits;
 mod outbox;

@@ -6,10 +6,6 @@ use crate::helpers::*;
 use rollcall::protocol::{Channel, EventBody, StreamPosition};
 use serde_json::json;
 
-fn on_postgres() -> bool {
-    std::env::var("TEST_DATABASE_URL").is_ok_and(|url| url.starts_with("postgres"))
-}
-
 #[tokio::test]
 #[ignore = "needs PostgreSQL: scripts/test runs it with TEST_DATABASE_URL"]
 async fn a_check_in_on_one_instance_reaches_a_socket_on_another_and_resume_crosses_instances() {

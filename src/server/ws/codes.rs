@@ -18,10 +18,17 @@ pub(super) struct CodeClocks {
 
 impl CodeClocks {
     /// Follows (or stops following, for `None` or a code that does not rotate) a session's code.
+    /// Reading the same rotation again (a second subscribe, a rules change that kept it) keeps
+    /// the window already sent, so a window's code is never sent twice.
     pub fn set(&mut self, session_id: SessionId, code: Option<SessionCode>) {
         match code.filter(|code| code.is_open && code.rotating.is_some()) {
             Some(code) => {
-                self.sessions.insert(session_id, (code, i64::MIN));
+                let sent = self
+                    .sessions
+                    .get(&session_id)
+                    .filter(|(followed, _)| followed.rotating == code.rotating)
+                    .map_or(i64::MIN, |(_, window)| *window);
+                self.sessions.insert(session_id, (code, sent));
             }
             None => {
                 self.sessions.remove(&session_id);
@@ -63,5 +70,36 @@ pub(super) async fn sleep_until_some(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rotating(period: u32) -> SessionCode {
+        SessionCode {
+            session_id: 4,
+            is_open: true,
+            join_code: None,
+            rotating: Some(("0123456789abcdef0123456789abcdef".into(), period)),
+        }
+    }
+
+    #[test]
+    fn a_windows_code_is_sent_once_even_when_the_session_is_read_again() {
+        let now = 1_800_000_000_000;
+        let mut clocks = CodeClocks::default();
+        clocks.set(4, Some(rotating(15)));
+        assert_eq!(clocks.due("http://x", now).len(), 1);
+        // Read again with the same rotation (a second subscribe, a rules change that kept it).
+        clocks.set(4, Some(rotating(15)));
+        assert!(clocks.due("http://x", now + 1).is_empty());
+        // The next window, or a new period, is sent.
+        assert_eq!(clocks.due("http://x", now + 15_000).len(), 1);
+        clocks.set(4, Some(rotating(30)));
+        assert_eq!(clocks.due("http://x", now + 15_001).len(), 1);
+        clocks.set(4, None);
+        assert!(clocks.due("http://x", now + 60_000).is_empty());
     }
 }

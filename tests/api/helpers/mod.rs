@@ -51,6 +51,11 @@ fn init_test_log() {
     }
 }
 
+/// Whether the suite runs on PostgreSQL (`TEST_DATABASE_URL`); PostgreSQL-only tests say so.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|url| url.starts_with("postgres"))
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }

@@ -1,0 +1,151 @@
+//! The job queue on the app's own database (`jobs`): enqueued once per key, claimed by one
+//! worker at a time for a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so instances never
+//! take the same job; SQLite's single writer does the same on one node), retried with backoff
+//! and given up as a dead letter (`domain::jobs`). A worker that dies mid-job loses its lease
+//! and the job runs again; settling a job checks the attempt it was claimed for, so a late
+//! worker cannot settle a job someone else now holds.
+
+use super::{Backend, Store};
+use crate::domain::jobs::{after_failure, AfterFailure, JobState, LEASE_MS};
+use crate::error::AppResult;
+
+/// A claimed job: its worker holds it until `LEASE_MS` after the claim.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub key: String,
+    pub payload: String,
+    /// This attempt's number (from 1): the claim's fencing token.
+    pub attempts: i64,
+}
+
+/// How the queue stands, for the admin page and `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueDepth {
+    pub queued: i64,
+    pub running: i64,
+    pub dead: i64,
+    /// Jobs that failed at least once and wait to be tried again.
+    pub retrying: i64,
+}
+
+impl Store {
+    /// Adds a job unless one with `key` exists (whatever its state): enqueueing is idempotent.
+    /// Returns whether it was added.
+    pub async fn enqueue_job(
+        &self,
+        kind: &str,
+        key: &str,
+        payload: &str,
+        run_at_ms: i64,
+        now_ms: i64,
+    ) -> AppResult<bool> {
+        let _writer = self.writer().await;
+        let added = sqlx::query(
+            "INSERT INTO jobs (kind, key, payload, state, attempts, run_at_ms, created_at_ms) \
+             VALUES ($1, $2, $3, 'queued', 0, $4, $5) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(kind)
+        .bind(key)
+        .bind(payload)
+        .bind(run_at_ms)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(added == 1)
+    }
+
+    /// Claims up to `limit` jobs that are due, or whose worker's lease ran out.
+    pub async fn claim_jobs(&self, limit: u32, now_ms: i64) -> AppResult<Vec<Job>> {
+        let _writer = self.writer().await;
+        let skip_locked = if self.backend == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let jobs = sqlx::query_as(&format!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until_ms = $1 + $2 \
+             WHERE id IN (SELECT id FROM jobs WHERE (state = 'queued' AND run_at_ms <= $1) \
+             OR (state = 'running' AND locked_until_ms < $1) \
+             ORDER BY run_at_ms, id LIMIT $3{skip_locked}) \
+             RETURNING id, kind, key, payload, attempts"
+        ))
+        .bind(now_ms)
+        .bind(LEASE_MS)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(jobs)
+    }
+
+    /// The job ran: done. False when the claim was lost meanwhile (its lease ran out and another
+    /// worker holds it now).
+    pub async fn finish_job(&self, job: &Job, now_ms: i64) -> AppResult<bool> {
+        let _writer = self.writer().await;
+        let settled = sqlx::query(
+            "UPDATE jobs SET state = 'done', finished_at_ms = $1, locked_until_ms = NULL, \
+             last_error = NULL WHERE id = $2 AND attempts = $3 AND state = 'running'",
+        )
+        .bind(now_ms)
+        .bind(job.id)
+        .bind(job.attempts)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(settled == 1)
+    }
+
+    /// The job failed: queued again after a backoff, or dead after the last attempt. `None`
+    /// when the claim was lost meanwhile.
+    pub async fn fail_job(
+        &self,
+        job: &Job,
+        error: &str,
+        retry_after_ms: Option<i64>,
+        now_ms: i64,
+    ) -> AppResult<Option<JobState>> {
+        let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
+        let (state, run_at) = match after_failure(attempts, now_ms, retry_after_ms) {
+            AfterFailure::RetryAt(at) => (JobState::Queued, at),
+            AfterFailure::Dead => (JobState::Dead, now_ms),
+        };
+        let error: String = error.chars().take(500).collect();
+        let _writer = self.writer().await;
+        let settled = sqlx::query(
+            "UPDATE jobs SET state = $1, run_at_ms = $2, last_error = $3, locked_until_ms = NULL, \
+             finished_at_ms = CASE WHEN $1 = 'dead' THEN $4 ELSE NULL END \
+             WHERE id = $5 AND attempts = $6 AND state = 'running'",
+        )
+        .bind(state.as_str())
+        .bind(run_at)
+        .bind(error)
+        .bind(now_ms)
+        .bind(job.id)
+        .bind(job.attempts)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok((settled == 1).then_some(state))
+    }
+
+    pub async fn queue_depth(&self) -> AppResult<QueueDepth> {
+        let row: (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT \
+             COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN state = 'queued' AND attempts > 0 THEN 1 ELSE 0 END), 0) \
+             FROM jobs",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(QueueDepth {
+            queued: row.0,
+            running: row.1,
+            dead: row.2,
+            retrying: row.3,
+        })
+    }
+}
