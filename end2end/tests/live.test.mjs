@@ -80,7 +80,11 @@ test('the admin overview moves live', async () => {
   await checkInAs(env.server.base, 'student20', session.code);
   await admin.getByTestId(`school-session-${session.id}`).getByTestId('present').filter({ hasText: '1' }).waitFor({ timeout: 5000 });
   await admin.getByTestId('activity-item').filter({ hasText: 'Tara Brown' }).waitFor();
+  // The background job queue is on the same page (nothing queued in the demo).
+  await admin.getByTestId('job-queue').filter({ hasText: 'Given up' }).waitFor();
   await screenshot(admin, 'admin-live');
+  await admin.setViewportSize({ width: 390, height: 844 });
+  await screenshot(admin, 'admin-live-phone');
   await context.close();
 });
 

@@ -62,3 +62,59 @@ pub async fn school_today() -> Result<SchoolDay, AppError> {
         totals,
     })
 }
+
+/// The background job queue as an admin sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobQueueView {
+    pub queued: i64,
+    pub running: i64,
+    /// Queued again after failing.
+    pub retrying: i64,
+    pub dead: i64,
+    /// The latest jobs given up, newest first.
+    pub dead_letters: Vec<DeadLetterLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetterLine {
+    pub kind: String,
+    pub key: String,
+    pub attempts: i64,
+    pub last_error: String,
+    pub when_label: String,
+}
+
+/// Queue depth, failures and the latest dead letters (admins only; the same depth is in
+/// `/metrics`).
+#[server(endpoint = "job_queue", input = Json)]
+pub async fn job_queue() -> Result<JobQueueView, AppError> {
+    use crate::domain::Role;
+    use crate::server::{auth, state};
+
+    auth::require_role(&[Role::Admin], "The job queue is for admins.").await?;
+    let state = state();
+    let zone = &state.config.time_zone;
+    let depth = state.store.queue_depth().await?;
+    let dead_letters = state
+        .store
+        .dead_letters(20)
+        .await?
+        .into_iter()
+        .map(|dead| DeadLetterLine {
+            kind: dead.kind,
+            key: dead.key,
+            attempts: dead.attempts,
+            last_error: dead.last_error.unwrap_or_default(),
+            when_label: dead.finished_at_ms.map_or(String::new(), |at| {
+                format!("{} {}", zone.date_label(at), zone.clock_label(at))
+            }),
+        })
+        .collect();
+    Ok(JobQueueView {
+        queued: depth.queued,
+        running: depth.running,
+        retrying: depth.retrying,
+        dead: depth.dead,
+        dead_letters,
+    })
+}

@@ -7,6 +7,7 @@ pub mod connection_status_indicator;
 pub mod error_notice;
 pub mod form_field;
 pub mod holidays;
+pub mod job_queue_card;
 pub mod live_student_activity;
 pub mod outbox_list;
 pub mod reset_password;

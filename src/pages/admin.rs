@@ -2,6 +2,7 @@ use crate::api::admin::{school_today, SchoolDay, SessionSummary};
 use crate::components::attendance_bar::AttendanceBar;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::holidays::HolidaysCard;
+use crate::components::job_queue_card::JobQueueCard;
 use crate::components::live_student_activity::{push_activity, ActivityItem, LiveStudentActivity};
 use crate::components::reset_password::ResetPasswordCard;
 use crate::domain::{AttendanceCounts, SessionId, SessionPhase};
@@ -129,6 +130,7 @@ fn SchoolDayView(day: SchoolDay, reload: Callback<()>) -> impl IntoView {
                 <LiveStudentActivity items=activity counts=totals compact=true/>
                 <HolidaysCard/>
                 <ResetPasswordCard/>
+                <JobQueueCard/>
             </aside>
         </div>
     }

@@ -295,6 +295,11 @@ async fn every_server_function_checks_role_and_ownership() {
             json!({ "session_id": session }),
             [unauth, forbidden, forbidden, ok, forbidden, ok],
         ),
+        (
+            "job_queue",
+            json!({}),
+            [unauth, forbidden, forbidden, forbidden, forbidden, ok],
+        ),
         // The rotating code's key: only staff of the session (their screens derive codes
         // offline).
         (

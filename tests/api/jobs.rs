@@ -96,6 +96,15 @@ async fn failures_back_off_and_the_last_one_leaves_a_dead_letter() {
             .is_empty(),
         "dead: never again"
     );
+    // The admin sees it, with its last error.
+    let admin = app.login("admin", "admin-demo").await;
+    let queue = admin.ok("job_queue", serde_json::json!({})).await;
+    assert_eq!(queue["dead"], 1, "{queue}");
+    assert_eq!(queue["dead_letters"][0]["key"], "push:9");
+    assert_eq!(
+        queue["dead_letters"][0]["last_error"],
+        "push service said 503"
+    );
     let depth = store.queue_depth().await.unwrap();
     assert_eq!((depth.queued, depth.running, depth.dead), (0, 0, 1));
 }

@@ -20,6 +20,16 @@ pub struct Job {
     pub attempts: i64,
 }
 
+/// A job given up after its last attempt.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeadLetter {
+    pub kind: String,
+    pub key: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub finished_at_ms: Option<i64>,
+}
+
 /// How the queue stands, for the admin page and `/metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct QueueDepth {
@@ -128,6 +138,17 @@ impl Store {
         .await?
         .rows_affected();
         Ok((settled == 1).then_some(state))
+    }
+
+    /// The latest dead letters, newest first.
+    pub async fn dead_letters(&self, limit: u32) -> AppResult<Vec<DeadLetter>> {
+        Ok(sqlx::query_as(
+            "SELECT kind, key, attempts, last_error, finished_at_ms FROM jobs \
+             WHERE state = 'dead' ORDER BY finished_at_ms DESC, id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn queue_depth(&self) -> AppResult<QueueDepth> {

@@ -42,7 +42,7 @@ pub use check_in::{CheckInDevice, CheckInOutcome, CheckInRequest, CodeLink};
 pub use check_in_rules::SessionCode;
 pub use excuses::{ExcuseScope, NewExcuse};
 pub use import::Applied;
-pub use jobs::{Job, QueueDepth};
+pub use jobs::{DeadLetter, Job, QueueDepth};
 pub use lifecycle::{LeaderLock, SchedulerPass};
 pub use register::{ClassRef, Person, RangeSession, RegisterRows};
 pub use sessions::OpenByHand;
