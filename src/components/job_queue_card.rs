@@ -7,14 +7,15 @@ use leptos::prelude::*;
 
 #[component]
 pub fn JobQueueCard() -> impl IntoView {
-    let queue = Resource::new(|| (), |_| job_queue());
+    // Loaded by the browser: this card sits inside the page's own streamed resource (a second,
+    // nested resource can stall the server's stream).
+    let queue = crate::web::load_in_browser(|| (), |_| job_queue());
     view! {
         <section class="card" data-testid="job-queue">
             <h2>"Background jobs"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match queue.await {
-                        Ok(queue) => {
+            {move || match queue.get() {
+                        None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                        Some(Ok(queue)) => {
                             let figures = [
                                 ("Waiting", queue.queued),
                                 ("Running", queue.running),
@@ -54,10 +55,8 @@ pub fn JobQueueCard() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                    }
-                })}
-            </Transition>
+                        Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+                    }}
         </section>
     }
 }
