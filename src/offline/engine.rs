@@ -14,6 +14,7 @@ use crate::api::outbox::sync_outbox;
 use crate::domain::outbox::{EntryAnswer, OfflineChange, MAX_BATCH};
 use crate::domain::UserId;
 use crate::error::ErrorKind;
+use crate::web::now_ms;
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
@@ -42,10 +43,6 @@ pub struct Engine {
 }
 
 type Listener = Closure<dyn FnMut(web_sys::Event)>;
-
-fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
 
 impl Engine {
     pub fn start(status: OfflineStatus) -> Rc<Engine> {

@@ -148,8 +148,7 @@ async fn two_instances_claiming_at_once_never_take_the_same_job() {
         "set TEST_DATABASE_URL to a PostgreSQL server"
     );
     let a = spawn_app().await;
-    let config = test_config(a.server.state.config.database_url.clone());
-    let b = spawn_on(config, tempfile::tempdir().unwrap()).await;
+    let b = second_instance(&a).await;
     for n in 0..200 {
         a.server
             .state

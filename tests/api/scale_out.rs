@@ -14,8 +14,7 @@ async fn a_check_in_on_one_instance_reaches_a_socket_on_another_and_resume_cross
         "set TEST_DATABASE_URL to a PostgreSQL server"
     );
     let a = spawn_app().await;
-    let config = test_config(a.server.state.config.database_url.clone());
-    let b = spawn_on(config, tempfile::tempdir().unwrap()).await;
+    let b = second_instance(&a).await;
     assert_ne!(a.server.addr, b.server.addr);
 
     let teacher_on_a = a.teacher().await;
@@ -158,8 +157,7 @@ async fn a_rotating_code_shown_by_one_instance_is_accepted_by_another() {
         "set TEST_DATABASE_URL to a PostgreSQL server"
     );
     let a = spawn_app().await;
-    let config = test_config(a.server.state.config.database_url.clone());
-    let b = spawn_on(config, tempfile::tempdir().unwrap()).await;
+    let b = second_instance(&a).await;
     let teacher = a.teacher().await;
     let (session, _) = teacher.open_session("Biology 9A", 10).await;
     teacher

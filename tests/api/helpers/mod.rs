@@ -56,6 +56,12 @@ pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|url| url.starts_with("postgres"))
 }
 
+/// A second instance on `first`'s database (scale-out tests, on PostgreSQL).
+pub async fn second_instance(first: &TestApp) -> TestApp {
+    let config = test_config(first.server.state.config.database_url.clone());
+    spawn_on(config, tempfile::tempdir().unwrap()).await
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
