@@ -3,6 +3,7 @@
 use crate::api::account::{site_info, CHANGE_PASSWORD_PATH};
 use crate::api::auth::{logout, me};
 use crate::components::connection_status_indicator::ConnectionStatusIndicator;
+use crate::components::inbox_bell::InboxBell;
 use crate::domain::Role;
 use crate::pages;
 use crate::protocol::Channel;
@@ -49,6 +50,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_live_connection();
     crate::offline::provide_offline();
+    crate::components::inbox_bell::provide_inbox();
     // Browser tests wait for this marker before they click: the page is interactive from here.
     Effect::new(|_| {
         if let Some(body) = document().body() {
@@ -82,6 +84,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/classes/:id") view=pages::admin_classes::AdminClassPage/>
                     <Route path=path!("/admin/import") view=pages::admin_import::AdminImportPage/>
                     <Route path=path!("/account/password") view=pages::account::ChangePasswordPage/>
+                    <Route path=path!("/notifications") view=pages::inbox::InboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/notifications") view=pages::notification_settings::NotificationSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/notifications") view=pages::admin_notifications::AdminNotificationsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -113,11 +118,15 @@ fn Header() -> impl IntoView {
     // pages follow more channels on top of the same connection.
     let live = use_live();
     let offline = crate::offline::use_offline();
+    let inbox = crate::components::inbox_bell::use_inbox();
     Effect::new(move |_| {
         if let Some(Ok(Some(user))) = user.get() {
             offline.sign_in(user.id);
             let personal = live.status.personal;
+            inbox.refresh();
             live.follow(Channel::User(user.id), None, move |update| {
+                // Notifications count whether live or caught up after a reconnect.
+                inbox.hear(&update);
                 if let LiveUpdate::Event {
                     event,
                     replayed: false,
@@ -127,6 +136,16 @@ fn Header() -> impl IntoView {
                 }
             });
         }
+    });
+    // Back online or reconnected: read the count again, whatever the catch-up brought (a tab
+    // that relays through another can come back before its channel is caught up).
+    let link = live.status.state;
+    Effect::new(move |was_open: Option<bool>| {
+        let open = link.get() == crate::realtime::LinkState::Open;
+        if open && was_open == Some(false) {
+            inbox.refresh();
+        }
+        open
     });
     // Only a sign-out that happened leaves the page: a failed one says so and stays, or the
     // next person at a shared computer would find this one still signed in.
@@ -186,6 +205,7 @@ fn Header() -> impl IntoView {
                                     ("/admin/import", "Import"),
                                     ("/admin/reports", "Reports"),
                                     ("/excuses", "Excuses"),
+                                    ("/admin/notifications", "Warnings"),
                                 ],
                                 Role::Teacher => vec![("/teacher", "My classes"), ("/excuses", "Excuses")],
                                 Role::Student => vec![
@@ -203,6 +223,7 @@ fn Header() -> impl IntoView {
                                 </nav>
                                 <div class="who">
                                     <ConnectionStatusIndicator/>
+                                    <InboxBell/>
                                     <span class="who-name" data-testid="signed-in-as">
                                         {user.display_name}
                                     </span>

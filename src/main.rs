@@ -38,7 +38,10 @@ async fn main() {
 /// `rollcall admin …`: works on the database directly, with or without a server running.
 async fn admin(command: Command) -> Result<(), String> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite:rollcall.db".into());
-    let password = cli::read_new_password()?;
+    let password = match command {
+        Command::RotateVapidKeys => String::new(),
+        _ => cli::read_new_password()?,
+    };
     let (committed, _) = tokio::sync::mpsc::unbounded_channel();
     let store = Store::open(&url, committed).await.map_err(|e| {
         format!(
@@ -53,6 +56,9 @@ async fn admin(command: Command) -> Result<(), String> {
         } => cli::create_admin(&store, &username, display_name.as_deref(), &password).await,
         Command::ResetPassword { username } => {
             cli::reset_password(&store, &username, &password).await
+        }
+        Command::RotateVapidKeys => {
+            cli::rotate_vapid_keys(&store, rollcall::server::now_ms()).await
         }
         Command::Serve { .. } => unreachable!("handled by serve"),
     };

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::{AttendanceStatus, MarkSource};
 
 #[test]
 fn channels_round_trip_through_text() {

@@ -8,7 +8,7 @@ use crate::error::{AppError, ErrorKind};
 use crate::server::config::Config;
 use crate::server::rate_limit::RateLimits;
 use crate::server::store::{Backend, Store};
-use crate::server::{app_shell, request_guard, scheduler, security_headers};
+use crate::server::{app_shell, notify, request_guard, scheduler, security_headers};
 use crate::server::{connections, hub, metrics, now_ms, pg_fanout, seed, updates, ws, AppState};
 use axum::extract::{Request, State};
 use axum::http::header;
@@ -58,7 +58,13 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Resul
     if seeded_demo {
         tracing::info!("seeded the demo school");
     }
+    let senders = Arc::new(notify::Senders::new(&store, &config.notify).await?);
+    store
+        .start_notifier_cursor()
+        .await
+        .map_err(|e| format!("cannot start the notifier: {}", e.message))?;
     let state = AppState {
+        senders,
         store,
         limits: Arc::new(RateLimits::new(
             config.login_policy(),
@@ -258,6 +264,16 @@ pub async fn start(config: Config, leptos_options: LeptosOptions) -> Result<Runn
         state.config.scheduler_interval_ms,
         state.config.check_in_opens_minutes,
     ));
+    let notify_deps = notify::Deps {
+        store: state.store.clone(),
+        hub: state.hub.clone(),
+        metrics: state.metrics.clone(),
+        senders: state.senders.clone(),
+        zone: state.config.time_zone.clone(),
+        config: state.config.notify.clone(),
+    };
+    background.push(notify::spawn_notifier(notify_deps.clone()));
+    background.push(notify::spawn_worker(notify_deps));
     background.push(erase_old_devices(
         state.store.clone(),
         state.config.device_retention_days,

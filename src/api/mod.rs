@@ -1,6 +1,7 @@
 //! Server functions, grouped by who calls them. Each is a JSON POST at `/api/<name>`
 //! (documented in docs/api.md) and checks the caller's role and ownership itself.
 
+pub mod absence_rules;
 pub mod account;
 pub mod admin;
 pub mod admin_classes;
@@ -12,6 +13,7 @@ pub mod excuses;
 pub mod import;
 #[cfg(feature = "ssr")]
 pub mod login_form;
+pub mod notifications;
 pub mod outbox;
 pub mod presence;
 #[cfg(feature = "ssr")]

@@ -13,9 +13,9 @@ use super::Role;
 pub use reading::*;
 use serde::{Deserialize, Serialize};
 
-pub const TEMPLATE: &str = "username,display_name,role,classes,password\n\
-ava.adams,Ava Adams,student,Biology 9A;History 9C,\n\
-m.rivera,Ms. Rivera,teacher,Biology 9A,\n";
+pub const TEMPLATE: &str = "username,display_name,role,classes,password,guardian_emails\n\
+ava.adams,Ava Adams,student,Biology 9A;History 9C,,parent@example.org\n\
+m.rivera,Ms. Rivera,teacher,Biology 9A,,\n";
 
 /// Most rows one file may have.
 pub const MAX_ROWS: usize = 20_000;
@@ -47,6 +47,9 @@ pub struct RowPlan {
     pub changes: Vec<String>,
     /// Class names to add them to (enrol a student, or add a teacher).
     pub add_classes: Vec<String>,
+    /// The guardian addresses to record, when they change.
+    #[serde(default)]
+    pub set_guardians: Option<Vec<String>>,
     /// A new account without a password in the file gets a generated one-time password.
     pub generated_password: bool,
     #[serde(skip)]

@@ -6,7 +6,7 @@ use crate::domain::{parse_display_name, Username};
 use std::collections::{HashMap, HashSet};
 
 const REQUIRED: [&str; 3] = ["username", "display_name", "role"];
-const OPTIONAL: [&str; 2] = ["classes", "password"];
+const OPTIONAL: [&str; 3] = ["classes", "password", "guardian_emails"];
 
 /// One person as the file states them.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +17,8 @@ pub struct ImportRow {
     pub role: Role,
     pub classes: Vec<String>,
     pub password: Option<String>,
+    /// Guardians' e-mail addresses (`;`-separated in the file); empty leaves them as they are.
+    pub guardians: Vec<String>,
 }
 
 fn error(line: u64, message: impl Into<String>) -> LineError {
@@ -160,7 +162,7 @@ impl LineCounter<'_> {
 }
 
 fn read_header(header: &csv::ByteRecord) -> Result<Vec<String>, Vec<LineError>> {
-    let expected = "username,display_name,role,classes,password";
+    let expected = "username,display_name,role,classes,password,guardian_emails";
     let mut columns = Vec::new();
     for raw in header.iter() {
         let name = std::str::from_utf8(raw)
@@ -233,6 +235,30 @@ fn read_row(line: u64, fields: &HashMap<&str, &str>) -> Result<ImportRow, Vec<Li
             "An admin is not in classes; leave 'classes' empty.",
         ));
     }
+    let mut guardians = Vec::new();
+    for part in get("guardian_emails")
+        .split(';')
+        .filter(|p| !p.trim().is_empty())
+    {
+        match crate::domain::notify::guardian_address(part) {
+            Ok(address) if !guardians.contains(&address) => guardians.push(address),
+            Ok(_) => {}
+            Err(e) => errors.push(error(line, format!("Guardian e-mail: {e}"))),
+        }
+    }
+    guardians.sort();
+    if guardians.len() > 5 {
+        errors.push(error(
+            line,
+            "A student can have at most 5 guardian addresses.",
+        ));
+    }
+    if !guardians.is_empty() && role.is_some_and(|role| role != Role::Student) {
+        errors.push(error(
+            line,
+            "Only students have guardians; leave 'guardian_emails' empty.",
+        ));
+    }
     let password = Some(get("password"))
         .filter(|p| !p.is_empty())
         .map(str::to_string);
@@ -249,6 +275,7 @@ fn read_row(line: u64, fields: &HashMap<&str, &str>) -> Result<ImportRow, Vec<Li
             role,
             classes,
             password,
+            guardians,
         }),
         _ => Err(errors),
     }
@@ -262,6 +289,8 @@ pub struct ExistingUser {
     pub role: Role,
     /// Classes they are enrolled in or teach, by class id.
     pub classes: HashSet<i64>,
+    /// Their guardians' addresses, sorted.
+    pub guardians: Vec<String>,
 }
 
 /// The school as the import sees it.
@@ -330,6 +359,12 @@ pub fn plan(
             "enrol in"
         };
         changes.extend(add_classes.iter().map(|c| format!("{verb} {c}")));
+        let set_guardians = (!row.guardians.is_empty()
+            && existing.is_none_or(|user| user.guardians != row.guardians))
+        .then(|| row.guardians.clone());
+        if let Some(guardians) = &set_guardians {
+            changes.push(format!("guardians: {}", guardians.join(", ")));
+        }
         let action = match (existing, changes.is_empty()) {
             (None, _) => RowAction::Create,
             (Some(_), true) => RowAction::Unchanged,
@@ -344,6 +379,7 @@ pub fn plan(
             action,
             changes,
             add_classes,
+            set_guardians,
             password: row.password.filter(|_| existing.is_none()),
         });
     }

@@ -7,6 +7,7 @@ fn school() -> School {
     users.insert(
         "ava".to_string(),
         ExistingUser {
+            guardians: Vec::new(),
             id: 10,
             display_name: "Ava Adams".into(),
             role: Role::Student,
@@ -124,6 +125,7 @@ fn the_same_plan_has_the_same_text() {
     changed.users.insert(
         "new".into(),
         ExistingUser {
+            guardians: Vec::new(),
             id: 11,
             display_name: "New Person".into(),
             role: Role::Student,
@@ -131,4 +133,30 @@ fn the_same_plan_has_the_same_text() {
         },
     );
     assert_ne!(a, plan_text(&plan(rows(), &changed, "admin").unwrap()));
+}
+
+#[test]
+fn guardian_emails_are_checked_and_planned_for_students_only() {
+    let file = "username,display_name,role,guardian_emails\n\
+                ava,Ava Adams,student,Mum@Example.org; dad@example.org\n\
+                ben,Ben Brown,student,not-an-address\n\
+                rivera,Ms. Rivera,teacher,x@example.org\n";
+    let errors = read_rows(file.as_bytes()).unwrap_err();
+    assert_eq!(lines(&errors), [3, 4]);
+    let good = "username,display_name,role,guardian_emails\n\
+                ava,Ava Adams,student,Mum@Example.org; dad@example.org\n";
+    let rows = read_rows(good.as_bytes()).unwrap();
+    assert_eq!(rows[0].guardians, ["dad@example.org", "mum@example.org"]);
+    let plans = plan(rows.clone(), &school(), "admin").unwrap();
+    assert_eq!(plans[0].action, RowAction::Update);
+    assert_eq!(
+        plans[0].changes,
+        ["guardians: dad@example.org, mum@example.org"]
+    );
+    // The same addresses again change nothing.
+    let mut known = school();
+    known.users.get_mut("ava").unwrap().guardians = rows[0].guardians.clone();
+    let again = plan(rows, &known, "admin").unwrap();
+    assert_eq!(again[0].action, RowAction::Unchanged);
+    assert_eq!(again[0].set_guardians, None);
 }

@@ -13,6 +13,8 @@
 pub mod codes;
 #[cfg(feature = "hydrate")]
 mod engine;
+#[cfg(feature = "hydrate")]
+pub mod push;
 pub mod queue;
 #[cfg(feature = "hydrate")]
 mod shell;

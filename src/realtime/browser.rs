@@ -146,7 +146,11 @@ impl Driver {
         // Back online: try at once instead of waiting out the backoff.
         let handle = window_event_listener(leptos::ev::online, move |_| {
             if let Some(driver) = me.upgrade() {
-                if !driver.is_open() {
+                if driver.is_open() {
+                    // The socket outlived the blip: say so (it was marked offline).
+                    driver.status.state.set(LinkState::Open);
+                    driver.pass_on_state(LinkState::Open);
+                } else {
                     driver.connect();
                 }
             }

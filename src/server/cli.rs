@@ -12,6 +12,8 @@ pub const USAGE: &str = "usage:
   rollcall admin create <username> [--name \"Display Name\"]
                                                    create an administrator
   rollcall admin reset-password <username>         set a new password for any user
+  rollcall rotate-vapid-keys                       new Web Push keys (every device must turn
+                                                   push on again; restart every instance)
 The admin commands read the new password from standard input (typed without echo on a
 terminal, or one line from a pipe) and use DATABASE_URL like the server.";
 
@@ -27,6 +29,7 @@ pub enum Command {
     ResetPassword {
         username: String,
     },
+    RotateVapidKeys,
 }
 
 /// Reads the arguments after the program name.
@@ -49,6 +52,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
         ["admin", "reset-password", username] => Ok(Command::ResetPassword {
             username: username.to_string(),
         }),
+        ["rotate-vapid-keys"] => Ok(Command::RotateVapidKeys),
         ["--help" | "-h" | "help"] => Err(USAGE.to_string()),
         _ => Err(format!("unknown command {words:?}\n{USAGE}")),
     }
@@ -89,6 +93,28 @@ fn password_of(url: &str) -> Option<&str> {
 }
 
 /// Creates an administrator with `password`; a taken username is an error with a sentence.
+/// Replaces the VAPID key pair and forgets every push subscription (push services refuse
+/// pushes signed with another key than the one a browser subscribed with).
+pub async fn rotate_vapid_keys(store: &Store, now_ms: i64) -> Result<String, String> {
+    use super::notify::vapid::{new_private_key, Vapid, VAPID_KEY_NAME};
+    let failed = |e: crate::error::AppError| format!("cannot rotate the VAPID keys: {}", e.message);
+    store
+        .forget_server_key(VAPID_KEY_NAME)
+        .await
+        .map_err(failed)?;
+    let removed = store.drop_all_push_subscriptions().await.map_err(failed)?;
+    let private = store
+        .server_key(VAPID_KEY_NAME, new_private_key, now_ms)
+        .await
+        .map_err(failed)?;
+    let public = Vapid::from_private(&private, "mailto:rollcall@localhost")?.public_key;
+    Ok(format!(
+        "New VAPID public key: {public}\n{removed} device subscription(s) removed: people turn \
+         push on again in their notification settings. Restart every instance so they sign with \
+         the new key."
+    ))
+}
+
 pub async fn create_admin(
     store: &Store,
     username: &str,
@@ -193,6 +219,10 @@ mod tests {
             Ok(Command::ResetPassword {
                 username: "head".into()
             })
+        );
+        assert_eq!(
+            parse_args(&args(&["rotate-vapid-keys"])),
+            Ok(Command::RotateVapidKeys)
         );
         assert!(parse_args(&args(&["admin", "create"])).is_err());
         assert!(parse_args(&args(&["admin", "create", "x", "--name"])).is_err());

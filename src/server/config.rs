@@ -53,6 +53,8 @@ pub struct Config {
     pub ws_per_user: usize,
     /// Lets a Prometheus scraper read /metrics with this bearer token (admins always can).
     pub metrics_token: Option<String>,
+    /// Push, e-mail and the inbox.
+    pub notify: super::notify::config::NotifyConfig,
 }
 
 impl Config {
@@ -83,6 +85,7 @@ impl Config {
             max_replay: 1000,
             ws_per_user: 8,
             metrics_token: None,
+            notify: super::notify::config::NotifyConfig::defaults(),
         }
     }
 
@@ -181,6 +184,7 @@ impl Config {
         c.max_replay = var_parsed(&var, "ROLLCALL_WS_MAX_REPLAY", c.max_replay)?;
         c.ws_per_user = var_parsed(&var, "ROLLCALL_WS_PER_USER", c.ws_per_user)?;
         c.metrics_token = var("ROLLCALL_METRICS_TOKEN");
+        c.notify = super::notify::config::NotifyConfig::from_vars(&var)?;
         c.validate()?;
         Ok(c)
     }

@@ -100,14 +100,13 @@ impl Hub {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Connections' subscriptions count in `ws_subscriptions`; wake-up listeners (a long poll,
+    /// the notifier) do not.
     pub fn subscribe(&self, channel: Channel, id: ConnectionId, subscriber: Subscriber) {
+        let counted = !subscriber.wake_only;
         let mut channels = self.channels.write().unwrap_or_else(|e| e.into_inner());
-        if channels
-            .entry(channel)
-            .or_default()
-            .insert(id, subscriber)
-            .is_none()
-        {
+        let replaced = channels.entry(channel).or_default().insert(id, subscriber);
+        if replaced.is_none() && counted {
             self.metrics.subscriptions.inc();
         }
     }
@@ -115,7 +114,7 @@ impl Hub {
     pub fn unsubscribe(&self, channel: Channel, id: ConnectionId) {
         let mut channels = self.channels.write().unwrap_or_else(|e| e.into_inner());
         if let Some(subscribers) = channels.get_mut(&channel) {
-            if subscribers.remove(&id).is_some() {
+            if subscribers.remove(&id).is_some_and(|gone| !gone.wake_only) {
                 self.metrics.subscriptions.dec();
             }
             if subscribers.is_empty() {

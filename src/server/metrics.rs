@@ -30,6 +30,11 @@ pub struct Metrics {
     pub jobs_running: Gauge,
     pub jobs_retrying: Gauge,
     pub jobs_dead: Gauge,
+    pub notifications_created: Counter,
+    pub pushes_sent: Counter,
+    /// Subscriptions the push service said are gone (404/410), now forgotten.
+    pub pushes_gone: Counter,
+    pub emails_sent: Counter,
 }
 
 impl Default for Metrics {
@@ -50,6 +55,10 @@ impl Default for Metrics {
             jobs_running: Gauge::default(),
             jobs_retrying: Gauge::default(),
             jobs_dead: Gauge::default(),
+            notifications_created: Counter::default(),
+            pushes_sent: Counter::default(),
+            pushes_gone: Counter::default(),
+            emails_sent: Counter::default(),
             registry: Registry::default(),
         };
         for (name, help, gauge) in [
@@ -75,6 +84,30 @@ impl Default for Metrics {
             ),
         ] {
             registry.register(name, help, gauge.clone());
+        }
+        for (name, help, counter) in [
+            (
+                "notifications_created",
+                "Notifications stored for someone",
+                &metrics.notifications_created,
+            ),
+            (
+                "pushes_sent",
+                "Pushes a push service accepted",
+                &metrics.pushes_sent,
+            ),
+            (
+                "pushes_gone",
+                "Push subscriptions dropped because the push service said they are gone",
+                &metrics.pushes_gone,
+            ),
+            (
+                "emails_sent",
+                "Guardian e-mails the SMTP server accepted",
+                &metrics.emails_sent,
+            ),
+        ] {
+            registry.register(name, help, counter.clone());
         }
         registry.register(
             "ws_connections",

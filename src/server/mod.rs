@@ -14,6 +14,7 @@ pub mod device;
 pub mod hub;
 pub mod login_throttle;
 pub mod metrics;
+pub mod notify;
 pub mod password_gate;
 pub mod pg_fanout;
 pub mod rate_limit;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The browser bundle this server serves, with its build id (app_shell).
     pub bundle: Arc<app_shell::Bundle>,
+    /// The VAPID key, the SMTP transport and the worker's wake-up (server::notify).
+    pub senders: Arc<notify::Senders>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -26,24 +26,8 @@ pub fn spawn(store: Arc<Store>, interval_ms: u64, opens_minutes: u32) -> JoinHan
         let mut lock: Option<LeaderLock> = None;
         loop {
             every.tick().await;
-            if let Some(held) = lock.as_mut() {
-                if !held.still_held().await {
-                    tracing::warn!("scheduler: lost the leader lock");
-                    lock = None;
-                }
-            }
-            if lock.is_none() {
-                match store.try_lead(LEADER_KEY).await {
-                    Ok(Some(won)) => {
-                        tracing::info!("scheduler: this instance runs the timetable");
-                        lock = Some(won);
-                    }
-                    Ok(None) => continue, // another instance leads
-                    Err(error) => {
-                        tracing::warn!(%error, "scheduler: cannot take the leader lock");
-                        continue;
-                    }
-                }
+            if !keep_lead(&store, &mut lock, LEADER_KEY, "scheduler").await {
+                continue;
             }
             let pass = store
                 .run_due_transitions(now_ms(), i64::from(opens_minutes) * MINUTE_MS, || {
@@ -62,4 +46,29 @@ pub fn spawn(store: Arc<Store>, interval_ms: u64, opens_minutes: u32) -> JoinHan
             }
         }
     })
+}
+
+/// Holds or takes the leader lock `key` for the job `name`: true while this instance leads.
+pub async fn keep_lead(store: &Store, lock: &mut Option<LeaderLock>, key: i64, name: &str) -> bool {
+    if let Some(held) = lock.as_mut() {
+        if !held.still_held().await {
+            tracing::warn!("{name}: lost the leader lock");
+            *lock = None;
+        }
+    }
+    if lock.is_some() {
+        return true;
+    }
+    match store.try_lead(key).await {
+        Ok(Some(won)) => {
+            tracing::info!("{name}: this instance leads");
+            *lock = Some(won);
+            true
+        }
+        Ok(None) => false, // another instance leads
+        Err(error) => {
+            tracing::warn!(%error, "{name}: cannot take the leader lock");
+            false
+        }
+    }
 }

@@ -312,6 +312,52 @@ async fn every_server_function_checks_role_and_ownership() {
             json!({ "session_id": session }),
             [unauth, forbidden, forbidden, ok, forbidden, ok],
         ),
+        // Notifications: everyone their own; the school's rules and guardians, admins only.
+        ("inbox", json!({}), [unauth, ok, ok, ok, ok, ok]),
+        (
+            "unread_notifications",
+            json!({}),
+            [unauth, ok, ok, ok, ok, ok],
+        ),
+        (
+            "mark_notifications_read",
+            json!({ "through": 1_000_000 }),
+            [unauth, ok, ok, ok, ok, ok],
+        ),
+        (
+            "notification_settings",
+            json!({}),
+            [unauth, ok, ok, ok, ok, ok],
+        ),
+        (
+            "remove_push_subscription",
+            json!({ "id": 999_999 }),
+            [
+                unauth, not_found, not_found, not_found, not_found, not_found,
+            ],
+        ),
+        (
+            "absence_rules",
+            json!({}),
+            [unauth, forbidden, forbidden, forbidden, forbidden, ok],
+        ),
+        (
+            "guardians",
+            json!({ "username": "student1" }),
+            [unauth, forbidden, forbidden, forbidden, forbidden, ok],
+        ),
+        (
+            "set_guardians",
+            json!({ "username": "student1", "emails": "parent@example.org" }),
+            [unauth, forbidden, forbidden, forbidden, forbidden, ok],
+        ),
+        (
+            "remove_absence_rule",
+            json!({ "id": 999_999 }),
+            [
+                unauth, forbidden, forbidden, forbidden, forbidden, not_found,
+            ],
+        ),
     ];
     let mut failures = Vec::new();
     for (function, body, expected) in &matrix {

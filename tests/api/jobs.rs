@@ -4,6 +4,7 @@
 
 use crate::helpers::*;
 use rollcall::domain::jobs::{JobState, LEASE_MS, MAX_ATTEMPTS};
+use rollcall::server::store::NewJob;
 
 const NOW: i64 = 1_800_000_000_000;
 
@@ -12,18 +13,42 @@ async fn a_job_is_enqueued_once_claimed_once_and_settled_once() {
     let app = spawn_app().await;
     let store = &app.server.state.store;
     assert!(store
-        .enqueue_job("scan", "scan:1", "{}", NOW, NOW)
+        .enqueue_job(
+            &NewJob {
+                kind: "scan",
+                key: "scan:1",
+                payload: "{}",
+                run_at_ms: NOW
+            },
+            NOW
+        )
         .await
         .unwrap());
     assert!(
         !store
-            .enqueue_job("scan", "scan:1", "{}", NOW, NOW)
+            .enqueue_job(
+                &NewJob {
+                    kind: "scan",
+                    key: "scan:1",
+                    payload: "{}",
+                    run_at_ms: NOW
+                },
+                NOW
+            )
             .await
             .unwrap(),
         "same key"
     );
     assert!(store
-        .enqueue_job("scan", "scan:2", "{}", NOW + 60_000, NOW)
+        .enqueue_job(
+            &NewJob {
+                kind: "scan",
+                key: "scan:2",
+                payload: "{}",
+                run_at_ms: NOW + 60_000
+            },
+            NOW
+        )
         .await
         .unwrap());
     let claimed = store.claim_jobs(10, NOW).await.unwrap();
@@ -51,7 +76,15 @@ async fn a_job_is_enqueued_once_claimed_once_and_settled_once() {
         .iter()
         .all(|j| j.key != "scan:1"));
     assert!(!store
-        .enqueue_job("scan", "scan:1", "{}", NOW, NOW)
+        .enqueue_job(
+            &NewJob {
+                kind: "scan",
+                key: "scan:1",
+                payload: "{}",
+                run_at_ms: NOW
+            },
+            NOW
+        )
         .await
         .unwrap());
 }
@@ -61,7 +94,15 @@ async fn failures_back_off_and_the_last_one_leaves_a_dead_letter() {
     let app = spawn_app().await;
     let store = &app.server.state.store;
     store
-        .enqueue_job("push", "push:9", "{}", NOW, NOW)
+        .enqueue_job(
+            &NewJob {
+                kind: "push",
+                key: "push:9",
+                payload: "{}",
+                run_at_ms: NOW,
+            },
+            NOW,
+        )
         .await
         .unwrap();
     let mut now = NOW;
@@ -114,7 +155,15 @@ async fn a_worker_that_dies_mid_job_loses_it_to_the_next_and_cannot_settle_it_la
     let app = spawn_app().await;
     let store = &app.server.state.store;
     store
-        .enqueue_job("scan", "scan:crash", "{}", NOW, NOW)
+        .enqueue_job(
+            &NewJob {
+                kind: "scan",
+                key: "scan:crash",
+                payload: "{}",
+                run_at_ms: NOW,
+            },
+            NOW,
+        )
         .await
         .unwrap();
     let lost = store.claim_jobs(1, NOW).await.unwrap().pop().unwrap();
@@ -153,7 +202,15 @@ async fn two_instances_claiming_at_once_never_take_the_same_job() {
         a.server
             .state
             .store
-            .enqueue_job("scan", &format!("race:{n}"), "{}", NOW, NOW)
+            .enqueue_job(
+                &NewJob {
+                    kind: "scan",
+                    key: &format!("race:{n}"),
+                    payload: "{}",
+                    run_at_ms: NOW,
+                },
+                NOW,
+            )
             .await
             .unwrap();
     }

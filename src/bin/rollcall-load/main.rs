@@ -6,6 +6,7 @@
 //!   rollcall-load fanout   --url … --watchers 1000 --idle 9000 --rate 20 --seconds 30 [--target bare]
 //!   rollcall-load checkins --url … --rate 0 --seconds 20 --concurrency 64
 //!   rollcall-load outbox-sync --url … --devices 1000 [--pid P]
+//!   rollcall-load push     --url … --devices 1000 --events 100
 //!   rollcall-load storm    --url … --clients 10000 --server-bin target/release/rollcall
 //!   rollcall-load login-rush --url … --students 1000 --seconds 60 --concurrency 64 [--pid P]
 //!   rollcall-load school   --classes 100 --days 180                          (uses DATABASE_URL)
@@ -19,6 +20,7 @@ mod fanout;
 mod hold;
 mod login_rush;
 mod outbox;
+mod push;
 mod reports;
 mod school;
 mod seed;
@@ -39,12 +41,13 @@ async fn main() {
         "fanout" => fanout::fanout(&args).await,
         "checkins" => checkins::checkins(&args).await,
         "outbox-sync" => outbox::outbox_sync(&args).await,
+        "push" => push::push(&args).await,
         "storm" => storm::storm(&args).await,
         "login-rush" => login_rush::login_rush(&args).await,
         "school" => school::school(&args).await,
         "reports" => reports::reports(&args).await,
         _ => {
-            eprintln!("usage: rollcall-load seed|hold|fanout|checkins|outbox-sync|storm|login-rush|school|reports [--option value …] (see docs/benchmarks.md)");
+            eprintln!("usage: rollcall-load seed|hold|fanout|checkins|outbox-sync|push|storm|login-rush|school|reports [--option value …] (see docs/benchmarks.md)");
             std::process::exit(2);
         }
     };

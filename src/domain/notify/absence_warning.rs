@@ -44,6 +44,19 @@ impl WarningRule {
         Ok(())
     }
 
+    /// For people: "Attendance in a class below 80% (after 5 sessions)".
+    pub fn describe(&self) -> String {
+        match *self {
+            WarningRule::RateBelow {
+                percent,
+                min_sessions,
+            } => format!("Attendance in a class below {percent}% (after {min_sessions} sessions)"),
+            WarningRule::ConsecutiveAbsences { count } => {
+                format!("{count} absences in a row in a class")
+            }
+        }
+    }
+
     /// A short stable name for keys ("rate-80-5", "absent-3").
     pub fn key(&self) -> String {
         match self {

@@ -6,7 +6,22 @@
 
 pub mod absence_warning;
 pub mod batching;
+pub mod inbox;
+pub mod plan;
 pub mod quiet_hours;
+
+pub use inbox::{InboxRead, Notice};
+
+/// A guardian address as an import or an admin gives it, checked and lower-cased (server
+/// only: the check is lettre's, the same the mail is sent with).
+#[cfg(feature = "ssr")]
+pub fn guardian_address(text: &str) -> Result<String, String> {
+    let address = text.trim().to_ascii_lowercase();
+    match address.parse::<lettre::Address>() {
+        Ok(_) if address.len() <= 254 => Ok(address),
+        _ => Err(format!("{:?} is not an e-mail address.", text.trim())),
+    }
+}
 
 use super::Role;
 use serde::{Deserialize, Serialize};
@@ -20,7 +35,8 @@ pub enum NotificationKind {
     LateArrival,
     /// Teachers: a check-in waits for their review.
     CheckInHeld,
-    /// Students: a teacher marked them (or changed their mark).
+    /// Students: a teacher marked them (or changed their mark), or they were marked absent
+    /// when the session ended.
     MarkedByTeacher,
     /// Students, teachers, optionally admins and guardians: a student crossed an absence rule.
     AbsenceWarning,
@@ -102,7 +118,7 @@ impl NotificationKind {
             NotificationKind::CheckIns => "Students checking in",
             NotificationKind::LateArrival => "Late arrivals",
             NotificationKind::CheckInHeld => "Check-ins waiting for my review",
-            NotificationKind::MarkedByTeacher => "A teacher marked me",
+            NotificationKind::MarkedByTeacher => "My attendance was marked",
             NotificationKind::AbsenceWarning => "Absence warnings",
         }
     }

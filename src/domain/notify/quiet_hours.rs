@@ -42,6 +42,23 @@ impl QuietHours {
         }
         (self.end + MINUTES_PER_DAY - minute) % MINUTES_PER_DAY
     }
+
+    /// When a push made at `now_ms` may go, for a school `offset_minutes` ahead of UTC: now,
+    /// or the minute quiet hours end.
+    pub fn send_at_ms(&self, now_ms: i64, offset_minutes: i32) -> i64 {
+        let local_minute = (now_ms + i64::from(offset_minutes) * 60_000).div_euclid(60_000);
+        let wait = self.wait_minutes(local_minute.rem_euclid(i64::from(MINUTES_PER_DAY)) as u32);
+        if wait == 0 {
+            return now_ms;
+        }
+        (local_minute + i64::from(wait) - i64::from(offset_minutes)) * 60_000
+    }
+
+    /// "22:00-07:00", as `parse` reads it.
+    pub fn label(&self) -> String {
+        let at = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
+        format!("{}-{}", at(self.start), at(self.end))
+    }
 }
 
 fn minutes(text: &str) -> Option<u32> {
@@ -80,6 +97,18 @@ mod tests {
         assert_eq!(lunch.wait_minutes(13 * 60 + 30), 0);
         let none = QuietHours::parse("08:00-08:00").unwrap();
         assert!((0..MINUTES_PER_DAY).all(|m| none.wait_minutes(m) == 0));
+    }
+
+    #[test]
+    fn a_push_waits_for_the_end_in_the_school_zone() {
+        let night = QuietHours::parse("22:00-07:00").unwrap();
+        assert_eq!(night.label(), "22:00-07:00");
+        // 23:30 UTC in a school one hour ahead is 00:30 there: it goes at 07:00 local.
+        let now = 23 * 3_600_000 + 30 * 60_000 + 12_345;
+        let at = night.send_at_ms(now, 60);
+        assert_eq!(at, (24 + 6) * 3_600_000);
+        // Outside quiet hours: at once, to the millisecond.
+        assert_eq!(night.send_at_ms(12 * 3_600_000 + 5, 60), 12 * 3_600_000 + 5);
     }
 
     #[test]

@@ -156,3 +156,49 @@ function offlinePage() {
     headers: { "content-type": "text/html; charset=utf-8" },
   });
 }
+
+// ---- Web Push (server::notify): show what the server sent, with its actions, and open the
+// right page on a click. The payload is PushPayload (domain::notify::inbox).
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (unreadable) {
+    data = { title: "Rollcall", body: event.data ? event.data.text() : "" };
+  }
+  const actions = Array.isArray(data.actions) ? data.actions : [];
+  const urls = {};
+  for (const action of actions) urls[action.action] = action.url;
+  const options = {
+    body: data.body || "",
+    tag: data.tag || String(data.id || "rollcall"),
+    // A newer push about the same thing replaces the shown one, and still says so.
+    renotify: Boolean(data.tag),
+    icon: "/icons/icon-192.png",
+    badge: "/icons/icon-192.png",
+    data: { url: data.url || "/notifications", urls, id: data.id },
+    actions: actions.slice(0, 2).map((a) => ({ action: a.action, title: a.title })),
+  };
+  event.waitUntil(self.registration.showNotification(data.title || "Rollcall", options));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const data = event.notification.data || {};
+  const target = (data.urls && data.urls[event.action]) || data.url || "/notifications";
+  const url = new URL(target, self.location.origin);
+  if (url.origin !== self.location.origin) return;
+  event.waitUntil(
+    (async () => {
+      const open = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      for (const client of open) {
+        if (new URL(client.url).pathname === url.pathname && "focus" in client) {
+          await client.focus();
+          if (url.hash && "navigate" in client) await client.navigate(url.href);
+          return;
+        }
+      }
+      await self.clients.openWindow(url.href);
+    })()
+  );
+});

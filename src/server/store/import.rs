@@ -73,6 +73,19 @@ impl Store {
                     user.map_or(0, |u| u.id)
                 }
             };
+            if let Some(guardians) = &row.set_guardians {
+                sqlx::query("DELETE FROM guardians WHERE student_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for email in guardians {
+                    sqlx::query("INSERT INTO guardians (student_id, email) VALUES ($1, $2)")
+                        .bind(user_id)
+                        .bind(email)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
             for class in &row.add_classes {
                 let class_id = school.classes.get(class).ok_or_else(AppError::internal)?;
                 let sql = if row.role == Role::Teacher {
@@ -135,6 +148,14 @@ async fn school_in(conn: &mut AnyConnection) -> sqlx::Result<School> {
     let classes: Vec<(String, i64)> = sqlx::query_as("SELECT name, id FROM classes")
         .fetch_all(&mut *conn)
         .await?;
+    let guardian_rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT student_id, email FROM guardians ORDER BY student_id, email")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut guardians: HashMap<i64, Vec<String>> = HashMap::new();
+    for (student, email) in guardian_rows {
+        guardians.entry(student).or_default().push(email);
+    }
     let mut member_of: HashMap<i64, HashSet<i64>> = HashMap::new();
     for (user, class) in memberships {
         member_of.entry(user).or_default().insert(class);
@@ -147,6 +168,7 @@ async fn school_in(conn: &mut AnyConnection) -> sqlx::Result<School> {
                 display_name,
                 role: Role::parse(&role)?,
                 classes: member_of.remove(&id).unwrap_or_default(),
+                guardians: guardians.remove(&id).unwrap_or_default(),
             };
             Some((username, user))
         })

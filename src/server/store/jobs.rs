@@ -8,6 +8,39 @@
 use super::{Backend, Store};
 use crate::domain::jobs::{after_failure, AfterFailure, JobState, LEASE_MS};
 use crate::error::AppResult;
+use sqlx::AnyConnection;
+
+/// A job to add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    /// Unique across all jobs ever: a second job with the key is not added.
+    pub key: &'a str,
+    pub payload: &'a str,
+    pub run_at_ms: i64,
+}
+
+/// `Store::enqueue_job` inside the caller's transaction (a job and what caused it commit
+/// together).
+pub(super) async fn enqueue_job_in(
+    conn: &mut AnyConnection,
+    job: &NewJob<'_>,
+    now_ms: i64,
+) -> sqlx::Result<bool> {
+    let added = sqlx::query(
+        "INSERT INTO jobs (kind, key, payload, state, attempts, run_at_ms, created_at_ms) \
+         VALUES ($1, $2, $3, 'queued', 0, $4, $5) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(job.kind)
+    .bind(job.key)
+    .bind(job.payload)
+    .bind(job.run_at_ms)
+    .bind(now_ms)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(added == 1)
+}
 
 /// A claimed job: its worker holds it until `LEASE_MS` after the claim.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -43,28 +76,10 @@ pub struct QueueDepth {
 impl Store {
     /// Adds a job unless one with `key` exists (whatever its state): enqueueing is idempotent.
     /// Returns whether it was added.
-    pub async fn enqueue_job(
-        &self,
-        kind: &str,
-        key: &str,
-        payload: &str,
-        run_at_ms: i64,
-        now_ms: i64,
-    ) -> AppResult<bool> {
+    pub async fn enqueue_job(&self, job: &NewJob<'_>, now_ms: i64) -> AppResult<bool> {
         let _writer = self.writer().await;
-        let added = sqlx::query(
-            "INSERT INTO jobs (kind, key, payload, state, attempts, run_at_ms, created_at_ms) \
-             VALUES ($1, $2, $3, 'queued', 0, $4, $5) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(kind)
-        .bind(key)
-        .bind(payload)
-        .bind(run_at_ms)
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(added == 1)
+        let mut conn = self.pool.acquire().await?;
+        Ok(enqueue_job_in(&mut conn, job, now_ms).await?)
     }
 
     /// Claims up to `limit` jobs that are due, or whose worker's lease ran out.
@@ -138,6 +153,25 @@ impl Store {
         .await?
         .rows_affected();
         Ok((settled == 1).then_some(state))
+    }
+
+    /// The job failed in a way trying again cannot mend: a dead letter at once. False when the
+    /// claim was lost meanwhile.
+    pub async fn give_up_job(&self, job: &Job, error: &str, now_ms: i64) -> AppResult<bool> {
+        let error: String = error.chars().take(500).collect();
+        let _writer = self.writer().await;
+        let settled = sqlx::query(
+            "UPDATE jobs SET state = 'dead', last_error = $1, locked_until_ms = NULL, \
+             finished_at_ms = $2 WHERE id = $3 AND attempts = $4 AND state = 'running'",
+        )
+        .bind(error)
+        .bind(now_ms)
+        .bind(job.id)
+        .bind(job.attempts)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(settled == 1)
     }
 
     /// The latest dead letters, newest first.

@@ -11,6 +11,7 @@
 //! The methods live beside their area: `users`, `classes`, `sessions`, `attendance`, `events`,
 //! `reports`, `retention`. Row types are private to `rows`; callers get domain and wire types.
 
+mod absence;
 mod accounts;
 mod admin_classes;
 mod admin_users;
@@ -19,6 +20,7 @@ mod check_in;
 mod check_in_attempts;
 mod check_in_rules;
 mod classes;
+mod delivery;
 mod events;
 mod excuse_marks;
 mod excuses;
@@ -26,7 +28,11 @@ mod history;
 mod import;
 mod jobs;
 mod lifecycle;
+mod notifications;
+mod notifier;
+mod notify_prefs;
 mod outbox;
+mod push;
 mod register;
 mod reports;
 mod retention;
@@ -35,15 +41,21 @@ mod sessions;
 mod timetable;
 mod users;
 
+pub use absence::{AbsenceRule, EmailJob, ScanOutcome, EMAIL_JOB};
 pub use admin_classes::Member;
 pub use admin_users::{UserFilter, UserListing};
 pub use attendance::Actor;
 pub use check_in::{CheckInDevice, CheckInOutcome, CheckInRequest, CodeLink};
 pub use check_in_rules::SessionCode;
+pub use delivery::{BatchJob, Delivered, DeliveryClock, PushJob, BATCH_JOB, PUSH_JOB};
 pub use excuses::{ExcuseScope, NewExcuse};
 pub use import::Applied;
-pub use jobs::{DeadLetter, Job, QueueDepth};
+pub use jobs::{DeadLetter, Job, NewJob, QueueDepth};
 pub use lifecycle::{LeaderLock, SchedulerPass};
+pub use notifications::{InboxPage, NewNotice};
+pub use notifier::{NotifierPass, ScanJob, SCAN_JOB};
+pub use notify_prefs::Preferences;
+pub use push::PushSubscription;
 pub use register::{ClassRef, Person, RangeSession, RegisterRows};
 pub use sessions::OpenByHand;
 pub use users::UserCredentials;

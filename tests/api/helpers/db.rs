@@ -163,9 +163,11 @@ impl Fingerprint {
             self.events.len(),
             "a refused request rewrote the log: {what}"
         );
+        // Notifications come from the notifier, which reads earlier (accepted) events of the
+        // school's log in the background; a refused request logs none there (checked here).
         for event in after.events.iter().filter(|e| !before.contains(e)) {
-            assert_eq!(
-                event.kind, "check_in_refused",
+            assert!(
+                ["check_in_refused", "notified"].contains(&event.kind.as_str()),
                 "a refused request logged an event: {what}: {event:?}"
             );
         }

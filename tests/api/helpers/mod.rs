@@ -11,10 +11,14 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 mod client;
 mod db;
+mod push_service;
+mod smtp_server;
 mod timetable;
 mod ws;
 pub use client::*;
 pub use db::*;
+pub use push_service::*;
+pub use smtp_server::*;
 pub use timetable::*;
 pub use ws::*;
 
