@@ -98,6 +98,8 @@ pub async fn mark_notifications_read(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KindChoice {
     pub kind: NotificationKind,
+    /// For people (ignored when saving).
+    #[serde(default)]
     pub label: String,
     pub in_app: bool,
     pub push: bool,

@@ -190,6 +190,17 @@ async fn reading_one_or_all_is_told_to_the_persons_other_devices() {
         })
         .collect();
     assert_eq!(reads.len(), 2);
+
+    // Past the retention period they are forgotten, with the finished jobs behind them.
+    let store = &app.server.state.store;
+    let later = rollcall::server::now_ms() + 1;
+    assert_eq!(store.forget_notices(later).await.unwrap(), 2);
+    store.forget_finished_jobs(later).await.unwrap();
+    assert!(teacher.ok("inbox", json!({})).await["notices"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(teacher.ok("unread_notifications", json!({})).await, 0);
 }
 
 #[tokio::test]

@@ -24,6 +24,8 @@ use vapid::Vapid;
 const NOTIFIER_KEY: i64 = 0x726f_6c6c_6e6f_7466;
 /// Events read per notifier transaction (it holds the writer that long on SQLite).
 const PASS_LIMIT: i64 = 100;
+/// Jobs one worker claims and runs at once (pushes are mostly waiting on the push service).
+const CLAIM: u32 = 64;
 /// The daily absence scan's job kind; it scans classes held in this many days.
 pub const DAILY_SCAN_JOB: &str = "scan_day";
 const DAILY_SCAN_DAYS: i64 = 30;
@@ -136,6 +138,10 @@ async fn chores(deps: &Deps, now: i64) {
         Ok(count) => tracing::info!(count, "forgot notifications past the retention period"),
         Err(error) => tracing::warn!(?error, "could not forget old notifications"),
     }
+    // Dead letters stay as long as notifications do, for the admin to see.
+    if let Err(error) = deps.store.forget_finished_jobs(before).await {
+        tracing::warn!(?error, "could not forget finished jobs");
+    }
     let day = deps.zone.date_of(now);
     let key = format!("scan:day:{day}");
     let job = NewJob {
@@ -150,7 +156,7 @@ async fn chores(deps: &Deps, now: i64) {
 }
 
 /// The worker: every instance claims due jobs (woken at once when this instance queued one,
-/// else every `job_poll_ms`) and runs up to 16 at a time.
+/// else every `job_poll_ms`) and runs up to `CLAIM` at a time.
 pub fn spawn_worker(deps: Deps) -> JoinHandle<()> {
     tokio::spawn(async move {
         let poll = Duration::from_millis(deps.config.job_poll_ms);
@@ -160,7 +166,7 @@ pub fn spawn_worker(deps: Deps) -> JoinHandle<()> {
                 _ = tokio::time::sleep(poll) => {}
             }
             loop {
-                let jobs = match deps.store.claim_jobs(16, now_ms()).await {
+                let jobs = match deps.store.claim_jobs(CLAIM, now_ms()).await {
                     Ok(jobs) if jobs.is_empty() => break,
                     Ok(jobs) => jobs,
                     Err(error) => {

@@ -174,6 +174,19 @@ impl Store {
         Ok(settled == 1)
     }
 
+    /// Forgets jobs that finished (done or dead) before `before_ms`; their keys may then be
+    /// used again, which no caller does for events that old. Returns how many.
+    pub async fn forget_finished_jobs(&self, before_ms: i64) -> AppResult<u64> {
+        let _writer = self.writer().await;
+        Ok(
+            sqlx::query("DELETE FROM jobs WHERE state IN ('done', 'dead') AND finished_at_ms < $1")
+                .bind(before_ms)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
     /// The latest dead letters, newest first.
     pub async fn dead_letters(&self, limit: u32) -> AppResult<Vec<DeadLetter>> {
         Ok(sqlx::query_as(

@@ -227,9 +227,14 @@ impl Store {
         Ok(changed)
     }
 
-    /// Forgets notifications made before `before_ms` (the retention period); returns how many.
+    /// Forgets notifications made before `before_ms` (the retention period), and the closed
+    /// batches of that age; returns how many notifications.
     pub async fn forget_notices(&self, before_ms: i64) -> AppResult<u64> {
         let _writer = self.writer().await;
+        sqlx::query("DELETE FROM notification_batches WHERE closed = 1 AND due_at_ms < $1")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await?;
         Ok(
             sqlx::query("DELETE FROM notifications WHERE created_at_ms < $1")
                 .bind(before_ms)
