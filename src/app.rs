@@ -6,7 +6,7 @@ use crate::components::connection_status_indicator::ConnectionStatusIndicator;
 use crate::components::inbox_bell::InboxBell;
 use crate::domain::Role;
 use crate::pages;
-use crate::protocol::Channel;
+use crate::protocol::{Channel, EventBody};
 use crate::realtime::sign_in_ended::login_url;
 use crate::realtime::{provide_live_connection, use_live, LiveUpdate};
 use leptos::prelude::*;
@@ -127,12 +127,19 @@ fn Header() -> impl IntoView {
             live.follow(Channel::User(user.id), None, move |update| {
                 // Notifications count whether live or caught up after a reconnect.
                 inbox.hear(&update);
+                // `personal` is the latest change to the person's attendance: the inbox's own
+                // events (which follow a mark) must not hide it.
                 if let LiveUpdate::Event {
                     event,
                     replayed: false,
                 } = update
                 {
-                    personal.set(Some(event));
+                    if !matches!(
+                        event.body,
+                        EventBody::Notified { .. } | EventBody::NotificationsRead { .. }
+                    ) {
+                        personal.set(Some(event));
+                    }
                 }
             });
         }
