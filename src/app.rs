@@ -67,7 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Home ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=pages::login::LoginPage/>
                     <Route path=path!("/teacher") view=pages::teacher::TeacherClassesPage/>
-                    <Route path=path!("/teacher/sessions/:id") view=pages::teacher::TeacherSessionPage/>
+                    <Route path=path!("/teacher/sessions/:id") view=pages::teacher::TeacherSessionPage ssr=SsrMode::Async/>
                     <Route path=path!("/teacher/sessions/:id/present") view=pages::presenter::PresenterPage/>
                     <Route path=path!("/teacher/sessions/:id/audit") view=pages::check_in_audit::CheckInAuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/teacher/classes/:id") view=pages::class_page::ClassPage/>
@@ -76,8 +76,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/attendance") view=pages::student_report::MyAttendancePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/reports") view=pages::school_report::SchoolReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/excuses") view=pages::excuses::ExcusesPage/>
-                    <Route path=path!("/checkin") view=pages::student::CheckInPage/>
-                    <Route path=path!("/checkin/:code") view=pages::student::CheckInPage/>
+                    <Route path=path!("/checkin") view=pages::student::CheckInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/checkin/:code") view=pages::student::CheckInPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=pages::admin::AdminTodayPage/>
                     <Route path=path!("/admin/users") view=pages::admin_people::AdminPeoplePage/>
                     <Route path=path!("/admin/classes") view=pages::admin_classes::AdminClassesPage/>

@@ -2,7 +2,7 @@
 //! Nothing under `server/` depends on this module, the app or the API; this module depends on
 //! all of them.
 
-use crate::api::{import, report_csv};
+use crate::api::{form_posts, import, plain_forms, report_csv};
 use crate::app::{shell, App};
 use crate::error::{AppError, ErrorKind};
 use crate::server::config::Config;
@@ -102,9 +102,18 @@ pub fn router(state: AppState) -> Router {
         .route("/build/{build}/pkg/{*file}", get(app_shell::asset))
         .route(crate::protocol::WS_PATH, get(ws::upgrade))
         .route(crate::protocol::UPDATES_PATH, get(updates::updates))
+        // The plain HTML forms, answered before (and without) the WebAssembly.
         .route(
-            request_guard::LOGIN_FORM_PATH,
-            axum::routing::post(crate::api::login_form::sign_in_with_form),
+            plain_forms::LOGIN_FORM_PATH,
+            post(form_posts::sign_in_with_form),
+        )
+        .route(
+            plain_forms::CHECK_IN_FORM_PATH,
+            post(form_posts::check_in_with_form),
+        )
+        .route(
+            "/teacher/sessions/{id}/mark",
+            post(form_posts::mark_with_form),
         )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();

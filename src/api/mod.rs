@@ -10,11 +10,12 @@ pub mod admin_users;
 pub mod audit_csv;
 pub mod auth;
 pub mod excuses;
-pub mod import;
 #[cfg(feature = "ssr")]
-pub mod login_form;
+pub mod form_posts;
+pub mod import;
 pub mod notifications;
 pub mod outbox;
+pub mod plain_forms;
 pub mod presence;
 #[cfg(feature = "ssr")]
 pub mod report_csv;

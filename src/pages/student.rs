@@ -1,3 +1,4 @@
+use crate::api::plain_forms::{check_in_failure, check_in_success, CHECK_IN_FORM_PATH};
 use crate::api::student::{check_in, my_attendance, CheckInReceipt};
 use crate::components::error_notice::ErrorNotice;
 use crate::components::outbox_list::OutboxList;
@@ -126,11 +127,40 @@ pub fn CheckInPage() -> impl IntoView {
             _ => None,
         })
     };
+    // The QR link's session and window, for the plain form (the hydrated page reads them
+    // from the address itself).
+    let linked_field = move |key: &'static str| {
+        query
+            .read_untracked()
+            .get(key)
+            .filter(|v| v.parse::<i64>().is_ok())
+            .map(|value| view! { <input type="hidden" name=key value=value/> })
+    };
+    // What the plain form's answer put in the address (`?done=…` or `?error=…`).
+    let form_answer = move || {
+        let query = query.read_untracked();
+        if let Some(key) = query.get("error") {
+            let error = check_in_failure(&key);
+            return Some(view! { <ErrorNotice error/> }.into_any());
+        }
+        check_in_success(&query.get("done")?).map(|text| {
+            view! {
+                <div class="notice receipt" role="status" data-testid="check-in-receipt">
+                    <p class="receipt-headline">{text}</p>
+                </div>
+            }
+            .into_any()
+        })
+    };
     view! {
         <div class="card narrow">
             <h1>"Check in"</h1>
+            // Before the WebAssembly runs this is a plain form (api::plain_forms); once
+            // hydrated, the same form calls the `check_in` server function instead.
             <form
                 class="stack"
+                method="post"
+                action=CHECK_IN_FORM_PATH
                 on:submit=move |ev| {
                     ev.prevent_default();
                     let typed = code.get_untracked();
@@ -156,10 +186,13 @@ pub fn CheckInPage() -> impl IntoView {
                         on:input=move |ev| set_code.set(event_target_value(&ev))
                     />
                 </label>
+                {linked_field("s")}
+                {linked_field("w")}
                 <button class="button primary big" type="submit" disabled=move || submit.pending().get()>
                     {move || if submit.pending().get() { "Checking in…" } else { "Check in" }}
                 </button>
             </form>
+            {move || submit.value().get().is_none().then(form_answer)}
             {move || {
                 submit
                     .value()

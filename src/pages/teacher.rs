@@ -95,5 +95,17 @@ fn ClassCard(class: ClassSummary) -> impl IntoView {
 #[component]
 pub fn TeacherSessionPage() -> impl IntoView {
     let session_id = super::id_param();
-    view! { <TeacherAttendanceDashboard session_id/> }
+    // A mark the roster's plain form could not save comes back as `?error=<key>`.
+    let query = leptos_router::hooks::use_query_map();
+    let form_error = move || {
+        query
+            .read()
+            .get("error")
+            .map(|key| crate::api::plain_forms::mark_failure(&key))
+            .map(|error| view! { <ErrorNotice error/> })
+    };
+    view! {
+        {form_error}
+        <TeacherAttendanceDashboard session_id/>
+    }
 }

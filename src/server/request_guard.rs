@@ -12,9 +12,6 @@ use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// The path of the plain-form sign-in (the page's form posts here before the WebAssembly runs).
-pub const LOGIN_FORM_PATH: &str = "/login";
-
 /// The CSV import routes (`api::import`): the only ones whose body is a file.
 pub const CSV_UPLOAD_PREFIX: &str = "/api/admin/import/";
 
@@ -75,7 +72,7 @@ pub fn check(
     {
         return Err(from_another_site());
     }
-    let expected = if path == LOGIN_FORM_PATH {
+    let expected = if crate::api::plain_forms::is_plain_form_path(path) {
         "application/x-www-form-urlencoded"
     } else if path.starts_with(CSV_UPLOAD_PREFIX) {
         // Not a CORS-safelisted type either: another site's page cannot send it without a

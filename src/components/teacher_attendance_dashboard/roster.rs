@@ -1,6 +1,7 @@
 //! The roster table: one row per student, its status live, and the marking buttons.
 
 use super::SessionModel;
+use crate::api::plain_forms::mark_form_path;
 use crate::components::status_badge::StatusBadge;
 use crate::domain::outbox::OfflineChange;
 use crate::domain::time::clock_label;
@@ -85,6 +86,7 @@ fn RosterRow(
     };
     view! {
         <tr
+            id=format!("student-{student}")
             data-testid=format!("roster-row-{}", entry.username)
             data-status=move || status().map(|s| s.as_str()).unwrap_or("not_marked")
             class:flash=move || flash.get()
@@ -103,23 +105,34 @@ fn RosterRow(
                 })}
             </td>
             <td class="mark-buttons">
-                {AttendanceStatus::ALL
-                    .into_iter()
-                    .map(|option| {
-                        view! {
-                            <button
-                                class="chip"
-                                disabled=!marking
-                                class:active=move || status() == Some(option)
-                                data-status=option.as_str()
-                                title=format!("Mark {}", option.label().to_lowercase())
-                                on:click=move |_| on_mark(student, option)
-                            >
-                                {option.label()}
-                            </button>
-                        }
-                    })
-                    .collect_view()}
+                // A plain form before the WebAssembly runs (api::plain_forms); once hydrated,
+                // a click marks over the live connection instead.
+                <form method="post" action=mark_form_path(session_id)>
+                    <input type="hidden" name="student_id" value=student/>
+                    {AttendanceStatus::ALL
+                        .into_iter()
+                        .map(|option| {
+                            view! {
+                                <button
+                                    class="chip"
+                                    type="submit"
+                                    name="status"
+                                    value=option.as_str()
+                                    disabled=!marking
+                                    class:active=move || status() == Some(option)
+                                    data-status=option.as_str()
+                                    title=format!("Mark {}", option.label().to_lowercase())
+                                    on:click=move |ev| {
+                                        ev.prevent_default();
+                                        on_mark(student, option);
+                                    }
+                                >
+                                    {option.label()}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </form>
             </td>
         </tr>
     }

@@ -1,0 +1,110 @@
+// Before (or without) the WebAssembly: with JavaScript disabled, signing in, checking in and the
+// teacher's mark buttons are plain HTML forms answered by the server.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useServerAndBrowser, openSession, apiToken, api, screenshot } from './harness.mjs';
+
+const env = useServerAndBrowser();
+const sessions = {};
+
+// Opened once, by the first test that needs them (after the shared server has started).
+async function openSessions() {
+  sessions.biology ??= await openSession(env.server.base, 'rivera', 'Biology 9A');
+  sessions.history ??= await openSession(env.server.base, 'okafor', 'History 9C');
+}
+
+async function pageWithoutScripts(viewport = { width: 390, height: 844 }) {
+  const context = await env.browser.newContext({ javaScriptEnabled: false, viewport });
+  return { context, page: await context.newPage() };
+}
+
+async function signInWithForm(page, username, password) {
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+}
+
+async function rosterStatus(teacher, sessionId, username) {
+  const view = await api(env.server.base, teacher, 'session_dashboard', { session_id: sessionId });
+  return view.roster.find((entry) => entry.username === username).mark?.status ?? 'not_marked';
+}
+
+test('with JavaScript off, a student signs in and checks in', async () => {
+  await openSessions();
+  const { context, page } = await pageWithoutScripts();
+  await page.goto(`${env.server.base}/login`);
+  await signInWithForm(page, 'student3', 'wrong-password');
+  assert.match(page.url(), /\/login\?error=unauthenticated/);
+  assert.match(await page.locator('.card').first().textContent(), /Wrong username or password/);
+
+  await signInWithForm(page, 'student3', 'student-demo');
+  assert.equal(new URL(page.url()).pathname, '/checkin');
+
+  // A wrong code gets the refusal's own sentence, and nothing is marked.
+  await page.fill('input[name=code]', 'ZZZZ99');
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Check in' }).click()]);
+  assert.match(await page.textContent('main'), /No open session has that code/);
+  assert.equal(await page.inputValue('input[name=code]'), 'ZZZZ99', 'the typed code stays to be corrected');
+
+  await page.fill('input[name=code]', sessions.biology.code.toLowerCase());
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Check in' }).click()]);
+  assert.match(page.url(), /\/checkin\?done=present$/);
+  assert.match(await page.getByTestId('check-in-receipt').textContent(), /checked in: present/);
+  assert.match(await page.getByTestId('history').textContent(), /Biology 9A/, 'the history is server-rendered');
+  await screenshot(page, 'no-js-check-in-phone');
+
+  // Sending the form again (a double tap, a retry) marks nothing twice.
+  await page.fill('input[name=code]', sessions.biology.code);
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Check in' }).click()]);
+  assert.match(page.url(), /done=already/);
+
+  const teacher = await apiToken(env.server.base, 'rivera', 'teacher-demo');
+  assert.equal(await rosterStatus(teacher, sessions.biology.id, 'student3'), 'present');
+  await context.close();
+});
+
+test('with JavaScript off, a signed-out QR link leads through sign-in back to its code', async () => {
+  await openSessions();
+  const { context, page } = await pageWithoutScripts();
+  const link = `/checkin/${sessions.history.code}`;
+  await page.goto(`${env.server.base}${link}`);
+  assert.equal(await page.inputValue('input[name=code]'), sessions.history.code);
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Check in' }).click()]);
+  assert.equal(new URL(page.url()).pathname, '/login');
+  assert.equal(new URL(page.url()).searchParams.get('next'), link);
+  await signInWithForm(page, 'student21', 'student-demo');
+  assert.equal(new URL(page.url()).pathname, link);
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Check in' }).click()]);
+  assert.match(await page.getByTestId('check-in-receipt').textContent(), /checked in/);
+  await context.close();
+});
+
+test("with JavaScript off, the teacher's mark buttons mark and come back to the row", async () => {
+  await openSessions();
+  const { context, page } = await pageWithoutScripts({ width: 1100, height: 900 });
+  await page.goto(`${env.server.base}/login`);
+  await signInWithForm(page, 'okafor', 'teacher-demo');
+  await page.goto(`${env.server.base}/teacher/sessions/${sessions.history.id}`);
+  const row = page.getByTestId('roster-row-student20');
+  assert.equal(await row.getAttribute('data-status'), 'not_marked', 'the roster is server-rendered');
+  await Promise.all([page.waitForLoadState('load'), row.locator('button[data-status=late]').click()]);
+  assert.match(page.url(), new RegExp(`/teacher/sessions/${sessions.history.id}#student-\\d+$`));
+  assert.equal(await page.getByTestId('roster-row-student20').getAttribute('data-status'), 'late');
+  await screenshot(page, 'no-js-roster-desktop');
+
+  // Another teacher's session: refused, said in words, nothing marked.
+  const teacher = await apiToken(env.server.base, 'rivera', 'teacher-demo');
+  const biology = await api(env.server.base, teacher, 'session_dashboard', { session_id: sessions.biology.id });
+  const studentFour = biology.roster.find((entry) => entry.username === 'student4').student_id;
+  const refused = await page.request.post(`${env.server.base}/teacher/sessions/${sessions.biology.id}/mark`, {
+    form: { student_id: String(studentFour), status: 'absent' },
+    headers: { origin: env.server.base },
+    maxRedirects: 0,
+  });
+  assert.equal(refused.status(), 303);
+  assert.match(refused.headers().location, /\?error=(forbidden|not_found)$/);
+  await page.goto(`${env.server.base}${refused.headers().location}`);
+  assert.match(await page.textContent('main'), /not one you can mark/);
+  assert.equal(await rosterStatus(teacher, sessions.biology.id, 'student4'), 'not_marked');
+  await context.close();
+});
