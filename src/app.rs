@@ -230,6 +230,8 @@ fn Header() -> impl IntoView {
                                 </nav>
                                 <div class="who">
                                     <ConnectionStatusIndicator/>
+                                    // Shown only when the browser runs no scripts (style/main.css).
+                                    <span class="without-scripts muted small">"Not live: reload to see changes"</span>
                                     <InboxBell/>
                                     <span class="who-name" data-testid="signed-in-as">
                                         {user.display_name}

@@ -51,6 +51,8 @@ test('with JavaScript off, a student signs in and checks in', async () => {
   assert.match(page.url(), /\/checkin\?done=present$/);
   assert.match(await page.getByTestId('check-in-receipt').textContent(), /checked in: present/);
   assert.match(await page.getByTestId('history').textContent(), /Biology 9A/, 'the history is server-rendered');
+  assert.ok(await page.getByText('Not live: reload to see changes').isVisible(), 'says it is not live');
+  assert.equal(await page.getByTestId('connection-status').isVisible(), false, 'no connection that never comes');
   await screenshot(page, 'no-js-check-in-phone');
 
   // Sending the form again (a double tap, a retry) marks nothing twice.
