@@ -128,13 +128,15 @@ pub fn CheckInPage() -> impl IntoView {
         })
     };
     // The QR link's session and window, for the plain form (the hydrated page reads them
-    // from the address itself).
+    // from the address itself). Always both inputs: a page kept by the service worker was
+    // rendered for another address, and the structure must match it when it hydrates.
     let linked_field = move |key: &'static str| {
-        query
+        let value = query
             .read_untracked()
             .get(key)
             .filter(|v| v.parse::<i64>().is_ok())
-            .map(|value| view! { <input type="hidden" name=key value=value/> })
+            .unwrap_or_default();
+        view! { <input type="hidden" name=key value=value/> }
     };
     // What the plain form's answer put in the address (`?done=…` or `?error=…`).
     let form_answer = move || {
