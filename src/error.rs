@@ -26,6 +26,23 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The kind's name on the wire (as serde writes it), e.g. `too_many_requests`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::Unauthenticated => "unauthenticated",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::TooManyRequests => "too_many_requests",
+            ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::UnsupportedMediaType => "unsupported_media_type",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Network => "network",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
     pub fn status_code(self) -> u16 {
         match self {
             ErrorKind::BadRequest => 400,
@@ -155,6 +172,32 @@ impl From<crate::domain::CheckInRefusal> for AppError {
             SessionClosed => AppError::conflict(message),
             NotOnRoster | OutsideNetwork => AppError::forbidden(message),
             CodeExpired => AppError::conflict(message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    #[test]
+    fn a_kinds_name_is_the_one_serde_writes() {
+        use ErrorKind::*;
+        for kind in [
+            BadRequest,
+            Unauthenticated,
+            Forbidden,
+            NotFound,
+            Conflict,
+            TooManyRequests,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            Busy,
+            Network,
+            Internal,
+        ] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }
     }
 }

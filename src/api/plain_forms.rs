@@ -36,15 +36,24 @@ pub fn failure_key(error: &AppError) -> &'static str {
     {
         return refusal.key();
     }
-    match error.kind {
-        ErrorKind::BadRequest => "bad_request",
-        ErrorKind::Unauthenticated => "unauthenticated",
-        ErrorKind::Forbidden => "forbidden",
-        ErrorKind::NotFound => "not_found",
-        ErrorKind::Conflict => "conflict",
-        ErrorKind::TooManyRequests => "too_many_requests",
-        _ => "internal",
-    }
+    error.kind.as_str()
+}
+
+/// The sentence for a failed form sign-in, from its key.
+pub fn sign_in_failure(key: &str) -> AppError {
+    let (kind, message) = match key {
+        "unauthenticated" => (ErrorKind::Unauthenticated, "Wrong username or password."),
+        "too_many_requests" => (
+            ErrorKind::TooManyRequests,
+            "Too many sign-in attempts. Please wait a minute, then try again.",
+        ),
+        "bad_request" => (ErrorKind::BadRequest, "Enter your username and password."),
+        _ => (
+            ErrorKind::Internal,
+            "Signing in did not work. Please try again.",
+        ),
+    };
+    AppError::new(kind, message)
 }
 
 /// The sentence for a failed check-in form, from its key.
@@ -145,10 +154,20 @@ mod tests {
         let crafted = "Your account is locked, call 555-0100";
         assert!(!check_in_failure(crafted).message.contains("555"));
         assert!(!mark_failure(crafted).message.contains("555"));
+        assert!(!sign_in_failure(crafted).message.contains("555"));
         assert_eq!(check_in_success(crafted), None);
         assert_eq!(
             check_in_success("late"),
             Some("You're checked in, but late.")
         );
+    }
+
+    #[test]
+    fn a_failure_travels_as_its_kind_and_comes_back_as_a_sentence() {
+        let wrong = AppError::new(ErrorKind::Unauthenticated, "Wrong username or password.");
+        assert_eq!(failure_key(&wrong), "unauthenticated");
+        assert_eq!(sign_in_failure(failure_key(&wrong)), wrong);
+        let busy = AppError::too_many_requests("slow down");
+        assert_eq!(sign_in_failure(failure_key(&busy)).kind, busy.kind);
     }
 }

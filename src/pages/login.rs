@@ -1,7 +1,8 @@
 use crate::api::auth::login;
+use crate::api::plain_forms::sign_in_failure;
 use crate::components::error_notice::ErrorNotice;
 use crate::domain::redirect::safe_next_path;
-use crate::error::{AppError, ErrorKind};
+
 use crate::realtime::sign_in_ended::SignInEnded;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -16,12 +17,7 @@ pub fn LoginPage() -> impl IntoView {
     Effect::new(|_| leptos::task::spawn_local(crate::offline::forget_offline_pages()));
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let form_error = move || {
-        query
-            .read()
-            .get("error")
-            .map(|kind| form_sign_in_error(&kind))
-    };
+    let form_error = move || query.read().get("error").map(|key| sign_in_failure(&key));
     let (username, set_username) = signal(String::new());
     let (password, set_password) = signal(String::new());
     let sign_in = Action::new(|(username, password): &(String, String)| {
@@ -94,22 +90,4 @@ pub fn LoginPage() -> impl IntoView {
             {move || error().map(|error| view! { <ErrorNotice error/> })}
         </div>
     }
-}
-
-/// The sentence for a failed form sign-in, from the `error` kind in the address. Only known
-/// kinds map to text, so a crafted link cannot put words of its own on this page.
-fn form_sign_in_error(kind: &str) -> AppError {
-    let (kind, message) = match kind {
-        "unauthenticated" => (ErrorKind::Unauthenticated, "Wrong username or password."),
-        "too_many_requests" => (
-            ErrorKind::TooManyRequests,
-            "Too many sign-in attempts. Please wait a minute, then try again.",
-        ),
-        "bad_request" => (ErrorKind::BadRequest, "Enter your username and password."),
-        _ => (
-            ErrorKind::Internal,
-            "Signing in did not work. Please try again.",
-        ),
-    };
-    AppError::new(kind, message)
 }

@@ -6,6 +6,7 @@
 
 use super::metrics::Metrics;
 use crate::protocol::{Channel, Event, ServerMessage};
+use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -14,12 +15,13 @@ use tokio::sync::{mpsc, Notify};
 
 pub type ConnectionId = u64;
 
-/// One event ready to send: the serialised frame, shared by every subscriber.
+/// One event ready to send: the serialised frame, shared by every subscriber (a reference-
+/// counted buffer: handing it to a socket copies nothing).
 #[derive(Clone)]
 pub struct Delivery {
     pub channel: Channel,
     pub seq: i64,
-    pub frame: Arc<str>,
+    pub frame: Utf8Bytes,
     pub published_at: Instant,
     /// The event changes the session's join code (opened, closed, new rules): a connection
     /// showing the code reads it again.

@@ -127,14 +127,19 @@ impl Http {
 
     /// Opens (or finds) the load class's session; returns (session id, join code).
     pub async fn open_load_session(&self, teacher: &str) -> (i64, String) {
+        self.open_session_of(teacher, "Load class").await
+    }
+
+    /// Opens (or finds) the session of the teacher's class named `class_name`.
+    pub async fn open_session_of(&self, teacher: &str, class_name: &str) -> (i64, String) {
         let classes = self
             .call(teacher, "my_classes", json!({}))
             .await
             .expect("my_classes");
         let class = classes
             .as_array()
-            .and_then(|c| c.iter().find(|c| c["name"] == "Load class"))
-            .expect("the load class (run `rollcall-load seed`)");
+            .and_then(|c| c.iter().find(|c| c["name"] == class_name))
+            .unwrap_or_else(|| panic!("no class {class_name:?} (run `rollcall-load seed`)"));
         let session = self
             .call(
                 teacher,

@@ -1,13 +1,13 @@
 //! `fanout`: `--watchers` sockets receive every event, `--idle` more receive none; events are
 //! triggered at `--rate` per second for `--seconds`; latency = event triggered → frame received,
-//! per delivered frame. Against Rollcall (check-ins) or the bare server (`--target bare`).
+//! per delivered frame. Against Rollcall (check-ins), the bare server (`--target bare`) or the
+//! Socket.IO peer (`--target socketio`).
 
 use crate::args::Args;
-use crate::client::{next_message, open_many, send, Http, Ws};
+use crate::client::{open_many, Http, Ws};
 use crate::stats::{latency_summary, rss_mb};
 use crate::target::{Frame, Target};
-use futures::StreamExt;
-use rollcall::protocol::ClientMessage;
+use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -24,6 +24,8 @@ pub async fn fanout(args: &Args) -> Value {
     let seconds: f64 = args.get("seconds", 30.0);
     let pid: Option<u32> = args.optional("pid");
     let http = Http::new(&url);
+    // Two instances: sockets on `--url`, check-ins (or publishes) sent to `--publish-url`.
+    let publish_http = Http::new(&args.text("publish-url", &url));
     let idle_from = 2 * (rate * seconds) as usize; // students not used by the check-ins
     let target = Arc::new(Target::from_args(args, &http, idle_from).await);
 
@@ -43,12 +45,12 @@ pub async fn fanout(args: &Args) -> Value {
     let idlers: Vec<_> = idle_sockets
         .into_iter()
         .flatten()
-        .map(|ws| tokio::spawn(stay_idle(ws, tally.clone())))
+        .map(|ws| tokio::spawn(stay_idle(ws, target.clone(), tally.clone())))
         .collect();
 
     let total = (rate * seconds).round() as usize;
     let (publish_errors, publish_seconds) =
-        trigger_events(&target, &http, &tally, total, rate).await;
+        trigger_events(&target, &publish_http, &tally, total, rate).await;
     // Let the last frames arrive.
     let expected = (total * readers.len()) as u64;
     let drain_until = Instant::now() + Duration::from_secs(5);
@@ -67,6 +69,7 @@ pub async fn fanout(args: &Args) -> Value {
     json!({
         "scenario": "fanout",
         "target": target.name(),
+        "publish_url": publish_http.url,
         "watchers": watchers,
         "idle": idle,
         "rate_per_s": rate,
@@ -136,8 +139,8 @@ async fn watch(mut ws: Ws, target: Arc<Target>, tally: Arc<Tally>) {
             frame = ws.next() => match frame {
                 Some(Ok(Message::Text(text))) => match target.recognise(&text) {
                     Frame::Event(key) => Some(key),
-                    Frame::Ping(nonce) => {
-                        send(&mut ws, &ClientMessage::Pong { nonce }).await;
+                    Frame::Ping(answer) => {
+                        let _ = ws.send(Message::Text(answer.into())).await;
                         None
                     }
                     Frame::Other => None,
@@ -157,10 +160,19 @@ async fn watch(mut ws: Ws, target: Arc<Target>, tally: Arc<Tally>) {
     tally.samples.lock().unwrap().extend(mine);
 }
 
-/// An idle socket only answers heartbeats.
-async fn stay_idle(mut ws: Ws, tally: Arc<Tally>) {
+/// An idle socket only answers heartbeats (whatever else arrives is read and dropped).
+async fn stay_idle(mut ws: Ws, target: Arc<Target>, tally: Arc<Tally>) {
+    let answer_heartbeats = async {
+        while let Some(Ok(frame)) = ws.next().await {
+            if let Message::Text(text) = frame {
+                if let Frame::Ping(answer) = target.recognise(&text) {
+                    let _ = ws.send(Message::Text(answer.into())).await;
+                }
+            }
+        }
+    };
     tokio::select! {
         _ = tally.stop.notified() => {}
-        _ = async { while next_message(&mut ws).await.is_some() {} } => {}
+        _ = answer_heartbeats => {}
     }
 }

@@ -1,5 +1,6 @@
-//! `seed`: a teacher, `--students` students in one "Load class", and a long-lived bearer token
-//! for each, written to `--tokens` for the other scenarios. Uses DATABASE_URL directly.
+//! `seed`: a teacher, `--students` students in one "Load class", the first `--lecture` (500) of
+//! them also in a "Lecture class" (a lecture-sized dashboard), and a long-lived bearer token for
+//! each, written to `--tokens` for the other scenarios. Uses DATABASE_URL directly.
 
 use crate::accounts::Account;
 use crate::args::Args;
@@ -11,6 +12,7 @@ use serde_json::{json, Value};
 
 pub async fn seed(args: &Args) -> Value {
     let students: usize = args.get("students", 10_000);
+    let lecture: usize = args.get("lecture", 500);
     let path = args.tokens_path();
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite:rollcall-load.db".into());
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
@@ -54,6 +56,10 @@ pub async fn seed(args: &Args) -> Value {
         .create_class("Load class", &[teacher], &ids)
         .await
         .unwrap();
+    store
+        .create_class("Lecture class", &[teacher], &ids[..lecture.min(ids.len())])
+        .await
+        .unwrap();
     let far = now + 30 * 24 * 3_600_000;
     store
         .create_auth_session(&teacher_hash, teacher, now, far)
@@ -67,5 +73,5 @@ pub async fn seed(args: &Args) -> Value {
             .unwrap();
     }
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-    json!({ "scenario": "seed", "students": students, "tokens": path, "database": url })
+    json!({ "scenario": "seed", "students": students, "lecture": lecture.min(students), "tokens": path, "database": url })
 }

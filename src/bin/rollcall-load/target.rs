@@ -1,13 +1,15 @@
-//! What `fanout` drives: Rollcall, or the bare broadcast server (`--target bare`) as the limit
-//! of this stack. Each knows how to connect a socket, how to trigger one event and how to
-//! recognise that event's frame on arrival.
+//! What `fanout` drives: Rollcall, the bare broadcast server (`--target bare`) as the limit of
+//! this stack, or the Socket.IO peer (`--target socketio`, `end2end/socketio-peer`). Each knows
+//! how to connect a socket, how to trigger one event and how to recognise its frame on arrival.
 
 use crate::accounts::{self, Account};
 use crate::args::Args;
 use crate::client::{connect, rollcall_client, Http, Ws};
 use futures::future::{BoxFuture, FutureExt};
-use rollcall::protocol::{Channel, ServerMessage};
+use futures::{SinkExt, StreamExt};
+use rollcall::protocol::{Channel, ClientMessage, ServerMessage};
 use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
 
 pub enum Target {
     /// Watchers: the teacher's sockets on the session channel. Idle sockets: students on their
@@ -22,22 +24,27 @@ pub enum Target {
     },
     /// Anonymous sockets on `/ws`. An event: `POST /publish` of a counter, which is its key.
     Bare,
+    /// Socket.IO (Engine.IO 4 over WebSocket): anonymous sockets on the default namespace. An
+    /// event: `POST /publish` of a counter, emitted to everyone as `42["e",<counter>]`.
+    SocketIo,
 }
 
 /// A text frame, as a watcher sees it.
 pub enum Frame {
     /// The event with this key.
     Event(i64),
-    /// A heartbeat to answer with this nonce.
-    Ping(u64),
+    /// A heartbeat, to be answered with this text frame.
+    Ping(String),
     Other,
 }
 
 impl Target {
     /// `--target bare`, or Rollcall: the load accounts (`--tokens`) and an open session.
     pub async fn from_args(args: &Args, http: &Http, idle_from: usize) -> Target {
-        if args.text("target", "rollcall") == "bare" {
-            return Target::Bare;
+        match args.text("target", "rollcall").as_str() {
+            "bare" => return Target::Bare,
+            "socketio" => return Target::SocketIo,
+            _ => {}
         }
         let (teacher, students) = accounts::load(args);
         let (session, code) = http.open_load_session(&teacher.token).await;
@@ -55,6 +62,7 @@ impl Target {
         match self {
             Target::Rollcall { .. } => "rollcall",
             Target::Bare => "bare",
+            Target::SocketIo => "socketio",
         }
     }
 
@@ -67,6 +75,7 @@ impl Target {
                 .await
                 .map_err(|e| format!("watcher {i}: {e}")),
             Target::Bare => connect(url, "/ws", None).await,
+            Target::SocketIo => socket_io_client(url).await,
         }
     }
 
@@ -82,6 +91,7 @@ impl Target {
                 rollcall_client(url, &student.token, Channel::User(student.id)).await
             }
             Target::Bare => connect(url, "/ws", None).await,
+            Target::SocketIo => socket_io_client(url).await,
         }
     }
 
@@ -103,7 +113,7 @@ impl Target {
                 };
                 (student.id, accepted(request))
             }
-            Target::Bare => {
+            Target::Bare | Target::SocketIo => {
                 let key = i as i64;
                 let request = async move {
                     client
@@ -121,12 +131,21 @@ impl Target {
     pub fn recognise(&self, text: &str) -> Frame {
         match self {
             Target::Bare => text.parse().map_or(Frame::Other, Frame::Event),
+            // Engine.IO: "2" is its ping, "42" a Socket.IO event.
+            Target::SocketIo if text == "2" => Frame::Ping("3".into()),
+            Target::SocketIo => text
+                .strip_prefix("42[\"e\",")
+                .and_then(|rest| rest.strip_suffix(']'))
+                .and_then(|key| key.parse().ok())
+                .map_or(Frame::Other, Frame::Event),
             // As little parsing as for the bare server's frames: find the key.
             Target::Rollcall { .. } if text.contains("\"attendance_changed\"") => {
                 student_id_in(text).map_or(Frame::Other, Frame::Event)
             }
             Target::Rollcall { .. } => match serde_json::from_str::<ServerMessage>(text) {
-                Ok(ServerMessage::Ping { nonce, .. }) => Frame::Ping(nonce),
+                Ok(ServerMessage::Ping { nonce, .. }) => {
+                    Frame::Ping(serde_json::to_string(&ClientMessage::Pong { nonce }).unwrap())
+                }
                 _ => Frame::Other,
             },
         }
@@ -157,4 +176,25 @@ fn student_id_in(frame: &str) -> Option<i64> {
         .take_while(char::is_ascii_digit)
         .collect();
     digits.parse().ok()
+}
+
+/// Opens a Socket.IO connection the way its client does over WebSocket: Engine.IO's open packet
+/// (`0{…}`), then joining the default namespace (`40`, answered `40{"sid":…}`).
+async fn socket_io_client(url: &str) -> Result<Ws, String> {
+    let mut ws = connect(url, "/socket.io/?EIO=4&transport=websocket", None).await?;
+    let mut joined = false;
+    while let Some(frame) = ws.next().await {
+        let Ok(Message::Text(text)) = frame else {
+            return Err(format!("socket.io: unexpected {frame:?}"));
+        };
+        if text.starts_with('0') && !joined {
+            ws.send(Message::Text("40".into()))
+                .await
+                .map_err(|e| e.to_string())?;
+            joined = true;
+        } else if text.starts_with("40") {
+            return Ok(ws);
+        }
+    }
+    Err("socket.io: closed before joining".into())
 }

@@ -24,6 +24,9 @@ use vapid::Vapid;
 const NOTIFIER_KEY: i64 = 0x726f_6c6c_6e6f_7466;
 /// Events read per notifier transaction (it holds the writer that long on SQLite).
 const PASS_LIMIT: i64 = 100;
+/// After a wake-up the notifier waits this long for more events, so a busy minute (a class
+/// checking in at once) costs a few passes, each a write transaction, instead of one per event.
+const COALESCE: Duration = Duration::from_millis(100);
 /// Jobs one worker claims and runs at once (pushes are mostly waiting on the push service).
 const CLAIM: u32 = 64;
 /// The daily absence scan's job kind; it scans classes held in this many days.
@@ -83,7 +86,7 @@ impl Deps {
     }
 }
 
-/// The notifier: wakes on every school event (and every 2 s), and while it holds the leader
+/// The notifier: wakes on school events (gathered for `COALESCE`) and every 2 s, and while it holds the leader
 /// lock reads the new events into notifications. Hourly it forgets old notifications, and once
 /// a day it queues the absence warning scan of recent classes.
 pub fn spawn_notifier(deps: Deps) -> JoinHandle<()> {
@@ -96,7 +99,10 @@ pub fn spawn_notifier(deps: Deps) -> JoinHandle<()> {
         let mut last_chores_ms = 0;
         loop {
             tokio::select! {
-                _ = rx.recv() => {}
+                _ = rx.recv() => {
+                    tokio::time::sleep(COALESCE).await;
+                    while rx.try_recv().is_ok() {}
+                }
                 _ = tokio::time::sleep(Duration::from_secs(2)) => {}
             }
             if !super::scheduler::keep_lead(&deps.store, &mut lock, NOTIFIER_KEY, "notifier").await

@@ -1,17 +1,18 @@
 //! A student's self check-in: which session the code names (a fixed code, or a rotating one
 //! typed or scanned from a QR link), the attendance rule, the session's guards, and the attempt
 //! kept for the audit. One transaction under the session's lock: a refusal changes no mark, a
-//! retry of a held check-in finds the one already waiting.
+//! retry of a held check-in finds the one already waiting. A repeat of a recorded check-in is
+//! answered from reads alone. Which session a code names: `check_in_code`.
 
 use super::attendance::{current_mark, write_mark, MarkChange};
 use super::check_in_attempts::{pending_hold_of, record_attempt, Attempt};
+use super::check_in_code::session_named;
+pub use super::check_in_code::CodeLink;
 use super::events::append_event;
-use super::rows::rules_from_column;
 use super::sessions::session_in;
 use super::Store;
 use crate::domain::check_in_review::{AttemptOutcome, HeldCheckIn};
 use crate::domain::check_in_rules::{guard_check_in, GuardFacts, GuardVerdict};
-use crate::domain::rotating_code::{age_of, is_code_of, recognise, CodeAge};
 use crate::domain::{
     decide_check_in, CheckInDecision, CheckInRefusal, ClassId, ClassSession, CurrentUser, JoinCode,
     Mark, MarkSource, SessionId, UserId,
@@ -21,13 +22,6 @@ use crate::protocol::EventBody;
 use crate::server::client_ip::{allowed_network, IpRanges};
 use sqlx::AnyConnection;
 use std::net::IpAddr;
-
-/// What a QR link claims: the code is this session's code of this window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CodeLink {
-    pub session_id: SessionId,
-    pub window: i64,
-}
 
 /// Where a check-in comes from, as the server sees it (never as the client says).
 #[derive(Debug, Clone, Default)]
@@ -65,19 +59,15 @@ pub enum CheckInOutcome {
     },
 }
 
-/// The session a code names, and whether the code is still good.
-pub(super) struct Named {
-    pub session_id: SessionId,
-    pub window: Option<i64>,
-    pub expired: bool,
-}
-
 impl Store {
     pub async fn check_in(
         &self,
         student: &CurrentUser,
         request: CheckInRequest<'_>,
     ) -> AppResult<CheckInOutcome> {
+        if let Some(repeat) = self.repeat_check_in(student, &request).await? {
+            return Ok(repeat);
+        }
         let now_ms = request.now_ms;
         let code = request.code;
         let _writer = self.writer().await;
@@ -227,6 +217,47 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A repeat (the student is already marked in the session the code names), answered from
+    /// plain reads: no writer, no session lock. Double taps, retries and an outbox sent again
+    /// are common and change nothing; only a check-in that may record something waits its
+    /// turn (and decides again under the lock).
+    async fn repeat_check_in(
+        &self,
+        student: &CurrentUser,
+        request: &CheckInRequest<'_>,
+    ) -> AppResult<Option<CheckInOutcome>> {
+        let mut conn = self.pool.acquire().await?;
+        let Some(named) =
+            session_named(&mut conn, request.code, request.link, request.now_ms).await?
+        else {
+            return Ok(None);
+        };
+        let Some(existing) = current_mark(&mut conn, named.session_id, student.id).await? else {
+            return Ok(None);
+        };
+        let Some(session) = session_in(&mut conn, named.session_id).await? else {
+            return Ok(None);
+        };
+        let on_roster = is_enrolled(&mut conn, session.class_id, student.id).await?;
+        let decision = decide_check_in(
+            Some(&session.facts()),
+            on_roster,
+            Some(&existing),
+            named.expired,
+            request.now_ms,
+        );
+        Ok(match decision {
+            Ok(CheckInDecision::AlreadyMarked(mark)) => Some(CheckInOutcome::Marked {
+                session,
+                mark,
+                already_marked: true,
+            }),
+            _ => None,
+        })
+    }
+}
+
 fn refused_event(
     session_id: SessionId,
     student: &CurrentUser,
@@ -240,98 +271,6 @@ fn refused_event(
         reason,
         code: code.to_string(),
     }
-}
-
-/// Finds the session a code belongs to: the QR link's claim, checked; else a session's fixed
-/// code (the open one first; a closed one explains the refusal); else an open session's
-/// rotating code, recent enough to be recognised.
-pub(super) async fn session_named(
-    conn: &mut AnyConnection,
-    code: &JoinCode,
-    link: Option<CodeLink>,
-    now_ms: i64,
-) -> sqlx::Result<Option<Named>> {
-    if let Some(link) = link {
-        let key = code_key(conn, link.session_id).await?;
-        if let Some((secret, period)) = key {
-            let secret = secret.as_bytes();
-            if is_code_of(secret, link.session_id, period, link.window, code) {
-                match age_of(link.window, now_ms, period) {
-                    CodeAge::Future => {} // not a window this server has shown: a wrong code
-                    age => {
-                        return Ok(Some(Named {
-                            session_id: link.session_id,
-                            window: Some(link.window),
-                            expired: age == CodeAge::Expired,
-                        }))
-                    }
-                }
-            }
-        }
-        // A link whose code does not check out may have been edited: read the code as typed.
-    }
-    let fixed: Option<(i64, Option<String>)> = sqlx::query_as(
-        "SELECT s.id, COALESCE(s.check_in_rules, c.check_in_rules) FROM class_sessions s \
-         JOIN classes c ON c.id = s.class_id WHERE s.join_code = $1 \
-         ORDER BY s.is_open DESC, s.id DESC LIMIT 1",
-    )
-    .bind(code.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some((session_id, rules)) = fixed {
-        // A session that rotates its codes does not take its fixed one.
-        if rules_from_column(rules.as_deref())
-            .rotate_every_seconds
-            .is_none()
-        {
-            return Ok(Some(Named {
-                session_id,
-                window: None,
-                expired: false,
-            }));
-        }
-    }
-    let open: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-        "SELECT s.id, s.code_secret, COALESCE(s.check_in_rules, c.check_in_rules) \
-         FROM class_sessions s JOIN classes c ON c.id = s.class_id \
-         WHERE s.is_open = 1 AND s.code_secret IS NOT NULL ORDER BY s.id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    for (session_id, secret, rules) in open {
-        let Some(period) = rules_from_column(rules.as_deref()).rotate_every_seconds else {
-            continue;
-        };
-        if let Some((window, age)) = recognise(secret.as_bytes(), session_id, period, code, now_ms)
-        {
-            if age != CodeAge::Future {
-                return Ok(Some(Named {
-                    session_id,
-                    window: Some(window),
-                    expired: age == CodeAge::Expired,
-                }));
-            }
-        }
-    }
-    Ok(None)
-}
-
-/// The secret and period of a session's rotating code, when it has one.
-pub(super) async fn code_key(
-    conn: &mut AnyConnection,
-    session_id: SessionId,
-) -> sqlx::Result<Option<(String, u32)>> {
-    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT s.code_secret, COALESCE(s.check_in_rules, c.check_in_rules) \
-         FROM class_sessions s JOIN classes c ON c.id = s.class_id WHERE s.id = $1",
-    )
-    .bind(session_id)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.and_then(|(secret, rules)| {
-        let period = rules_from_column(rules.as_deref()).rotate_every_seconds?;
-        Some((secret?, period))
-    }))
 }
 
 /// Whether this device already checked in (or is waiting for) another student here.

@@ -1,6 +1,6 @@
 //! A class's and a session's check-in rules, and what a session's code is right now.
 
-use super::check_in::code_key;
+use super::check_in_code::code_key;
 use super::events::append_event;
 use super::rows::{rules_column, rules_from_column};
 use super::Store;

@@ -18,6 +18,7 @@ mod admin_users;
 mod attendance;
 mod check_in;
 mod check_in_attempts;
+mod check_in_code;
 mod check_in_rules;
 mod classes;
 mod delivery;
@@ -183,10 +184,12 @@ impl Store {
                 }
             }
             Backend::Postgres => {
-                for event in &events {
+                // Usually one round trip for all of the commit's events, with their bodies, so
+                // the listening instances need not read them back (server::pg_fanout).
+                for payload in crate::server::pg_fanout::notify_payloads(&events) {
                     sqlx::query("SELECT pg_notify($1, $2)")
                         .bind(NOTIFY_CHANNEL)
-                        .bind(format!("{} {}", event.channel, event.seq))
+                        .bind(payload)
                         .execute(&mut *tx)
                         .await?;
                 }

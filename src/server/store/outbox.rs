@@ -4,10 +4,9 @@
 //! rules decide what an entry does (`domain::outbox`).
 
 use super::attendance::{current_mark, roster_name, write_mark, MarkChange, NOT_ON_ROSTER};
-use super::check_in::{
-    code_key, device_used_by_another, is_enrolled, session_named, CheckInDevice, CodeLink,
-};
+use super::check_in::{device_used_by_another, is_enrolled, CheckInDevice};
 use super::check_in_attempts::{pending_hold_of, record_attempt, Attempt};
+use super::check_in_code::{code_key, session_named, CodeLink};
 use super::events::append_event;
 use super::sessions::session_in;
 use super::{Backend, Store};

@@ -87,10 +87,24 @@ impl Connection {
         let interval = self.heartbeat.interval();
         let first_ping = self.heartbeat.first_ping_at(Instant::now());
         let mut ticker = tokio::time::interval_at(first_ping, interval);
-        let mut shutdown = self.state.shutdown.subscribe();
         let expiry = tokio::time::sleep(self.until_expiry());
         tokio::pin!(expiry);
-        let mut ended = self.ended.clone();
+        // Every reason to stop, as one future made once: re-creating these waits on each pass
+        // of the loop (each delivered frame) cost more than writing the frame did.
+        let (mut shutdown, mut ended) = (self.state.shutdown.subscribe(), self.ended.clone());
+        let (kick, metrics) = (self.kick.clone(), self.state.metrics.clone());
+        let stop = async move {
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => Close::RESTARTING,
+                close = ended_with(&mut ended) => close,
+                _ = kick.wait() => {
+                    metrics.slow_consumer_disconnects.inc();
+                    Close::SLOW_CONSUMER
+                }
+            }
+        };
+        tokio::pin!(stop);
         let welcome = ServerMessage::Welcome {
             user_id: self.sign_in.user.id,
             heartbeat_ms: interval.as_millis() as u64,
@@ -100,17 +114,12 @@ impl Connection {
             let next_code = self.codes.next_at(crate::server::now_ms());
             tokio::select! {
                 biased;
-                _ = shutdown.changed() => return Err(Close::RESTARTING),
-                close = ended_with(&mut ended) => return Err(close),
+                close = &mut stop => return Err(close),
                 () = &mut expiry => {
                     if crate::server::now_ms() >= self.sign_in.expires_at_ms {
                         return Err(Close::SIGN_IN_EXPIRED);
                     }
                     expiry.as_mut().reset(Instant::now() + self.until_expiry());
-                }
-                _ = self.kick.wait() => {
-                    self.state.metrics.slow_consumer_disconnects.inc();
-                    return Err(Close::SLOW_CONSUMER);
                 }
                 incoming = stream.next() => match incoming {
                     Some(Ok(Message::Text(text))) => self.on_text(sink, &text).await?,
@@ -350,7 +359,7 @@ impl Connection {
                 send(sink, &ServerMessage::Event(event)).await?;
             }
         }
-        feed(sink, Message::Text(delivery.frame.as_ref().into())).await?;
+        feed(sink, Message::Text(delivery.frame.clone())).await?;
         self.sent.insert(delivery.channel, delivery.seq);
         if let (true, Channel::Session(id)) = (delivery.changes_code, delivery.channel) {
             self.refresh_code(sink, id).await?;

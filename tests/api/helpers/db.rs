@@ -79,16 +79,29 @@ pub async fn event_log(db: &sqlx::AnyPool) -> Vec<LoggedEvent> {
         .collect()
 }
 
-/// Every channel's log holds seqs 1..=n without a gap, and its recorded position is n.
+/// Every channel's log holds seqs 1..=n without a gap, and its recorded position is n. Both are
+/// read in one snapshot: the server may still be committing (its notifier, say) meanwhile.
 pub async fn assert_logs_gap_free(db: &sqlx::AnyPool) {
-    let mut seqs: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for event in event_log(db).await {
-        seqs.entry(event.channel).or_default().push(event.seq);
-    }
+    let mut tx = db.begin().await.unwrap();
+    // PostgreSQL needs this for one snapshot across statements; SQLite's read transaction is
+    // one already and refuses the statement, which leaves the transaction as it was.
+    let _ = sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        .execute(&mut *tx)
+        .await;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT channel, seq FROM events ORDER BY channel, seq")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
     let positions: Vec<(String, i64)> = sqlx::query_as("SELECT name, last_seq FROM channels")
-        .fetch_all(db)
+        .fetch_all(&mut *tx)
         .await
         .unwrap();
+    tx.commit().await.unwrap();
+    let mut seqs: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (channel, seq) in rows {
+        seqs.entry(channel).or_default().push(seq);
+    }
     for (channel, last_seq) in positions {
         let seqs = seqs.remove(&channel).unwrap_or_default();
         let expected: Vec<i64> = (1..=last_seq).collect();
