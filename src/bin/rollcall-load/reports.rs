@@ -65,7 +65,7 @@ pub async fn reports(args: &Args) -> Value {
     let timings = [
         (
             "class_report_fn",
-            format!("/api/class_report"),
+            "/api/class_report".to_string(),
             Some(json!({ "class_id": class_id, "range": range })),
         ),
         (
