@@ -17,9 +17,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -86,8 +86,17 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Resul
     })
 }
 
+/// The app's page routes, found once per process. Finding them renders the app with a
+/// process-wide "don't load resources" flag set (leptos_server's `SuppressResourceLoad`): done
+/// again per server, it raced with other servers in the same process (the integration tests)
+/// and made their pages or their own route listing load resources mid-render.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let context = {
         let state = state.clone();
         move || {

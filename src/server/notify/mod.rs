@@ -86,9 +86,9 @@ impl Deps {
     }
 }
 
-/// The notifier: wakes on school events (gathered for `COALESCE`) and every 2 s, and while it holds the leader
-/// lock reads the new events into notifications. Hourly it forgets old notifications, and once
-/// a day it queues the absence warning scan of recent classes.
+/// The notifier: wakes on school events (gathered for `COALESCE`) and every 2 s, and while it
+/// holds the leader lock reads the new events into notifications. Hourly it forgets old
+/// notifications, and once a day it queues the absence warning scan of recent classes.
 pub fn spawn_notifier(deps: Deps) -> JoinHandle<()> {
     tokio::spawn(async move {
         let (tx, mut rx) = mpsc::channel(1);
