@@ -88,8 +88,8 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Resul
 
 /// The app's page routes, found once per process. Finding them renders the app with a
 /// process-wide "don't load resources" flag set (leptos_server's `SuppressResourceLoad`): done
-/// again per server, it raced with other servers in the same process (the integration tests)
-/// and made their pages or their own route listing load resources mid-render.
+/// again per server, it raced with other servers in the same process (the integration tests):
+/// one server's route listing could load resources mid-render, another's pages skip theirs.
 fn page_routes() -> Vec<AxumRouteListing> {
     static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
