@@ -75,8 +75,8 @@ impl Store {
         let named = session_named(&mut tx, code, request.link, now_ms).await?;
         let session = match &named {
             Some(named) => {
-                self.lock_session(&mut tx, named.session_id).await?;
-                session_in(&mut tx, named.session_id).await?
+                self.lock_and_read_session(&mut tx, named.session_id)
+                    .await?
             }
             None => None,
         };

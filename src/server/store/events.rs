@@ -1,7 +1,7 @@
 //! The durable event log: per channel, an epoch and a gap-free, increasing seq.
 
 use super::rows::EventRow;
-use super::Store;
+use super::{Backend, Store};
 use crate::error::AppResult;
 use crate::protocol::{Channel, Event, EventBody, StreamPosition};
 use sqlx::AnyConnection;
@@ -93,20 +93,12 @@ pub(super) async fn append_event(
         let body = body.for_channel(channel);
         let text = serde_json::to_string(&body).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         let name = channel.to_string();
-        // The row update serialises concurrent writers per channel: seq has no gaps or repeats.
-        let mut seq = next_seq(conn, &name).await?;
+        let mut seq = log_event(conn, &name, at_ms, &text).await?;
         if seq.is_none() {
             create_channel(conn, &name).await?;
-            seq = next_seq(conn, &name).await?;
+            seq = log_event(conn, &name, at_ms, &text).await?;
         }
         let seq = seq.ok_or(sqlx::Error::RowNotFound)?;
-        sqlx::query("INSERT INTO events (channel, seq, at_ms, body) VALUES ($1, $2, $3, $4)")
-            .bind(&name)
-            .bind(seq)
-            .bind(at_ms)
-            .bind(&text)
-            .execute(&mut *conn)
-            .await?;
         log.push(Event {
             channel,
             seq,
@@ -117,13 +109,46 @@ pub(super) async fn append_event(
     Ok(())
 }
 
-async fn next_seq(conn: &mut AnyConnection, name: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
+/// Takes the channel's next seq and logs the event under it; `None` if the channel has no log
+/// yet. The row update serialises concurrent writers per channel (seq has no gaps or repeats)
+/// and holds the row until commit: on PostgreSQL both are one statement, one round trip less
+/// for each channel while the session's lock is held (SQLite runs in-process and cannot
+/// update inside a `WITH`).
+async fn log_event(
+    conn: &mut AnyConnection,
+    name: &str,
+    at_ms: i64,
+    body: &str,
+) -> sqlx::Result<Option<i64>> {
+    if Backend::of(conn) == Backend::Postgres {
+        return sqlx::query_scalar(
+            "WITH next AS (UPDATE channels SET last_seq = last_seq + 1 WHERE name = $1 \
+             RETURNING last_seq) \
+             INSERT INTO events (channel, seq, at_ms, body) \
+             SELECT $1, last_seq, $2, $3 FROM next RETURNING seq",
+        )
+        .bind(name)
+        .bind(at_ms)
+        .bind(body)
+        .fetch_optional(conn)
+        .await;
+    }
+    let seq: Option<i64> = sqlx::query_scalar(
         "UPDATE channels SET last_seq = last_seq + 1 WHERE name = $1 RETURNING last_seq",
     )
     .bind(name)
-    .fetch_optional(conn)
-    .await
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(seq) = seq {
+        sqlx::query("INSERT INTO events (channel, seq, at_ms, body) VALUES ($1, $2, $3, $4)")
+            .bind(name)
+            .bind(seq)
+            .bind(at_ms)
+            .bind(body)
+            .execute(conn)
+            .await?;
+    }
+    Ok(seq)
 }
 
 pub(super) async fn position_in(

@@ -82,6 +82,15 @@ impl Backend {
             Backend::Sqlite
         }
     }
+
+    /// The backend a connection talks to, for the free functions that only have the connection.
+    pub fn of(conn: &AnyConnection) -> Backend {
+        if conn.backend_name() == "PostgreSQL" {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
 }
 
 /// The PostgreSQL NOTIFY channel that announces committed events between instances.
@@ -216,6 +225,19 @@ impl Store {
         match &self.sqlite_writer {
             Some(lock) => Some(lock.lock().await),
             None => None,
+        }
+    }
+
+    /// `lock_session`, then the session as it stands under the lock (one round trip on
+    /// PostgreSQL: a check-in's lock is held for every statement after it).
+    async fn lock_and_read_session(
+        &self,
+        conn: &mut AnyConnection,
+        session_id: i64,
+    ) -> sqlx::Result<Option<crate::domain::ClassSession>> {
+        match self.backend {
+            Backend::Postgres => sessions::session_in_locked(conn, session_id).await,
+            Backend::Sqlite => sessions::session_in(conn, session_id).await,
         }
     }
 

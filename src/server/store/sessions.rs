@@ -182,8 +182,25 @@ pub(super) async fn session_in(
     conn: &mut AnyConnection,
     id: SessionId,
 ) -> sqlx::Result<Option<ClassSession>> {
+    read_session(conn, id, "").await
+}
+
+/// The session, its row locked until the transaction ends: `Store::lock_session` and
+/// `session_in` in one statement (PostgreSQL only).
+pub(super) async fn session_in_locked(
+    conn: &mut AnyConnection,
+    id: SessionId,
+) -> sqlx::Result<Option<ClassSession>> {
+    read_session(conn, id, " FOR UPDATE OF s").await
+}
+
+async fn read_session(
+    conn: &mut AnyConnection,
+    id: SessionId,
+    lock: &str,
+) -> sqlx::Result<Option<ClassSession>> {
     let row: Option<SessionRow> =
-        sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} WHERE s.id = $1"))
+        sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} WHERE s.id = $1{lock}"))
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
