@@ -44,7 +44,7 @@ test('teacher opens a session, student checks in, roster shows present', async (
   await screenshot(teacher, 'teacher-dashboard');
 
   // The teacher overrides with a click; the roster follows without a reload.
-  await teacher.getByTestId('roster-row-student2').locator('button[data-status=excused]').click();
+  await teacher.getByTestId('roster-row-student2').locator('button[value=excused]').click();
   await teacher.locator('[data-testid=roster-row-student2][data-status=excused]').waitFor();
 
   await teacherContext.close();

@@ -52,8 +52,8 @@ test('two marks in flight each land on their own row', async () => {
   await page.goto(`${env.server.base}/teacher/sessions/${session.id}`);
   await hydrated(page);
   await live(page);
-  await page.getByTestId('roster-row-student12').locator('button[data-status=present]').click();
-  await page.getByTestId('roster-row-student11').locator('button[data-status=absent]').click();
+  await page.getByTestId('roster-row-student12').locator('button[value=present]').click();
+  await page.getByTestId('roster-row-student11').locator('button[value=absent]').click();
   await page.locator('[data-testid=roster-row-student11][data-status=absent]').waitFor({ timeout: 5000 });
   await page.locator('[data-testid=roster-row-student12][data-status=present]').waitFor({ timeout: 5000 });
   await new Promise((r) => setTimeout(r, 500));

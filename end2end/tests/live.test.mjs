@@ -61,7 +61,7 @@ test('a check-in appears on two open teacher tabs without reloading, in under a 
   assert.equal((await page.getByTestId('unread-count').textContent()).trim(), '0');
 
   // The teacher's mark reaches the student's open page on their own channel.
-  await row(page, 'student3').locator('button[data-status=excused]').click();
+  await row(page, 'student3').locator('button[value=excused]').click();
   await student.getByTestId('teacher-update').filter({ hasText: 'marked you excused' }).waitFor();
   await secondTab.locator('[data-testid=roster-row-student3][data-status=excused]').waitFor();
 

@@ -89,7 +89,7 @@ test("with JavaScript off, the teacher's mark buttons mark and come back to the 
   await page.goto(`${env.server.base}/teacher/sessions/${sessions.history.id}`);
   const row = page.getByTestId('roster-row-student20');
   assert.equal(await row.getAttribute('data-status'), 'not_marked', 'the roster is server-rendered');
-  await Promise.all([page.waitForLoadState('load'), row.locator('button[data-status=late]').click()]);
+  await Promise.all([page.waitForLoadState('load'), row.locator('button[value=late]').click()]);
   assert.match(page.url(), new RegExp(`/teacher/sessions/${sessions.history.id}#student-\\d+$`));
   assert.equal(await page.getByTestId('roster-row-student20').getAttribute('data-status'), 'late');
   await screenshot(page, 'no-js-roster-desktop');

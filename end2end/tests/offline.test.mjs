@@ -161,9 +161,9 @@ test('a teacher marks offline; the mark lands on reconnect, and a mark someone e
   const session = await openSession(env.server.base, 'rivera', 'Biology 9A');
   const teacher = await teacherDashboard(session.id);
   await teacher.context.setOffline(true);
-  await teacher.page.locator('[data-testid=roster-row-student3] button[data-status=late]').click();
+  await teacher.page.locator('[data-testid=roster-row-student3] button[value=late]').click();
   await teacher.page.getByTestId('mark-saved').waitFor({ timeout: 10_000 });
-  await teacher.page.locator('[data-testid=roster-row-student4] button[data-status=absent]').click();
+  await teacher.page.locator('[data-testid=roster-row-student4] button[value=absent]').click();
   await teacher.page.locator('[data-testid=roster-row-student3] [data-testid=saved-mark][data-status=late]').waitFor();
   await screenshot(teacher.page, 'offline-marks-saved-desktop');
 
@@ -205,9 +205,9 @@ test('two tabs offline both queue, exactly one upload happens, and the other tab
   const uploads = countAnswered(first.context, 'sync_outbox');
 
   await first.context.setOffline(true);
-  await first.page.locator('[data-testid=roster-row-student5] button[data-status=late]').click();
+  await first.page.locator('[data-testid=roster-row-student5] button[value=late]').click();
   await first.page.getByTestId('mark-saved').waitFor({ timeout: 10_000 });
-  await second.locator('[data-testid=roster-row-student6] button[data-status=late]').click();
+  await second.locator('[data-testid=roster-row-student6] button[value=late]').click();
   await second.getByTestId('mark-saved').waitFor({ timeout: 10_000 });
   // Both tabs list both kept marks: one outbox per browser.
   await second.locator('[data-testid=saved-mark]').nth(1).waitFor();
@@ -226,7 +226,7 @@ test('two tabs offline both queue, exactly one upload happens, and the other tab
   await first.page.close();
   await second.getByTestId('connection-panel').and(second.locator('[data-leader=true]')).waitFor({ timeout: 1_000 });
   await first.context.setOffline(true);
-  await second.locator('[data-testid=roster-row-student7] button[data-status=absent]').click();
+  await second.locator('[data-testid=roster-row-student7] button[value=absent]').click();
   await second.getByTestId('mark-saved').waitFor({ timeout: 10_000 });
   await first.context.setOffline(false);
   await teacher.page.locator('[data-testid=roster-row-student7][data-status=absent]').waitFor({ timeout: 20_000 });

@@ -103,7 +103,7 @@ test('a scheduled session opens and closes by itself on an open dashboard', asyn
   await page.locator('[data-testid=roster-row-student3][data-status=absent]').waitFor({ timeout: 5000 });
 
   // A correction afterwards: audited and shown in the history.
-  await page.getByTestId('roster-row-student3').locator('button[data-status=present]').click();
+  await page.getByTestId('roster-row-student3').locator('button[value=present]').click();
   await page.locator('[data-testid=roster-row-student3][data-status=present]').waitFor({ timeout: 5000 });
   const history = page.getByTestId('mark-changes');
   await history.locator('summary').click();

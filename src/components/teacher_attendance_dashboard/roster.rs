@@ -106,7 +106,9 @@ fn RosterRow(
             </td>
             <td class="mark-buttons">
                 // A plain form before the WebAssembly runs (api::plain_forms); once hydrated,
-                // a click marks over the live connection instead.
+                // a click marks over the live connection instead. A lecture's page has
+                // thousands of these buttons: no attribute the browser does not need (they
+                // submit by default, the stylesheet finds them by place, tests by value).
                 <form method="post" action=mark_form_path(session_id)>
                     <input type="hidden" name="student_id" value=student/>
                     {AttendanceStatus::ALL
@@ -114,14 +116,10 @@ fn RosterRow(
                         .map(|option| {
                             view! {
                                 <button
-                                    class="chip"
-                                    type="submit"
                                     name="status"
                                     value=option.as_str()
                                     disabled=!marking
                                     class:active=move || status() == Some(option)
-                                    data-status=option.as_str()
-                                    title=format!("Mark {}", option.label().to_lowercase())
                                     on:click=move |ev| {
                                         ev.prevent_default();
                                         on_mark(student, option);
