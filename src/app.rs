@@ -22,6 +22,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(not(feature = "ssr"))]
     let root = String::new();
     let stylesheet = format!("{root}/pkg/rollcall.css");
+    #[cfg(feature = "ssr")]
+    let answered = crate::api::form_posts::answered_address_script();
+    #[cfg(not(feature = "ssr"))]
+    let answered: Option<String> = None;
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -29,6 +33,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
+                // Before the hydration script (a module, so it runs later): see the function.
+                {answered.map(|script| view! { <script nonce=use_nonce() inner_html=script></script> })}
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options root/>
                 <link id="leptos" rel="stylesheet" href=stylesheet/>

@@ -95,15 +95,17 @@ fn page_routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// What every rendered page has in its reactive context: the app state and this request's nonce.
+pub fn page_context(state: AppState) -> impl Fn() + Clone + Send + Sync + 'static {
+    move || {
+        provide_context(state.clone());
+        security_headers::provide_nonce();
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let routes = page_routes();
-    let context = {
-        let state = state.clone();
-        move || {
-            provide_context(state.clone());
-            security_headers::provide_nonce();
-        }
-    };
+    let context = page_context(state.clone());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
@@ -116,10 +118,7 @@ pub fn router(state: AppState) -> Router {
             plain_forms::LOGIN_FORM_PATH,
             post(form_posts::sign_in_with_form),
         )
-        .route(
-            plain_forms::CHECK_IN_FORM_PATH,
-            post(form_posts::check_in_with_form),
-        )
+        .route(plain_forms::CHECK_IN_FORM_PATH, post(check_in_with_form))
         .route(
             "/teacher/sessions/{id}/mark",
             post(form_posts::mark_with_form),
@@ -155,6 +154,22 @@ pub fn router(state: AppState) -> Router {
             security_headers::add_security_headers,
         ))
         .with_state(state)
+}
+
+/// The check-in form, answered with the check-in page rendered here (as its `GET` would be).
+async fn check_in_with_form(State(state): State<AppState>, request: Request) -> Response {
+    let render = {
+        let state = state.clone();
+        move |page: Request| {
+            let options = state.leptos_options.clone();
+            let render =
+                leptos_axum::render_app_async_stream_with_context(page_context(state), move || {
+                    shell(options.clone())
+                });
+            render(page)
+        }
+    };
+    form_posts::check_in_with_form(state, request, render).await
 }
 
 fn csv_upload(route: MethodRouter<AppState>) -> MethodRouter<AppState> {

@@ -47,8 +47,12 @@ test('with JavaScript off, a student signs in and checks in', async () => {
   assert.equal(await page.inputValue('input[name=code]'), 'ZZZZ99', 'the typed code stays to be corrected');
 
   await page.fill('input[name=code]', sessions.biology.code.toLowerCase());
-  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Check in' }).click()]);
-  assert.match(page.url(), /\/checkin\?done=present$/);
+  const [answer] = await Promise.all([
+    page.waitForNavigation(),
+    page.getByRole('button', { name: 'Check in' }).click(),
+  ]);
+  assert.equal(answer.request().method(), 'POST', 'the post is answered with the page: no redirect');
+  assert.equal(answer.status(), 200);
   assert.match(await page.getByTestId('check-in-receipt').textContent(), /checked in: present/);
   assert.match(await page.getByTestId('history').textContent(), /Biology 9A/, 'the history is server-rendered');
   assert.ok(await page.getByText('Not live: reload to see changes').isVisible(), 'says it is not live');
@@ -58,10 +62,36 @@ test('with JavaScript off, a student signs in and checks in', async () => {
   // Sending the form again (a double tap, a retry) marks nothing twice.
   await page.fill('input[name=code]', sessions.biology.code);
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Check in' }).click()]);
-  assert.match(page.url(), /done=already/);
+  assert.match(await page.getByTestId('check-in-receipt').textContent(), /already checked in/);
 
   const teacher = await apiToken(env.server.base, 'rivera', 'teacher-demo');
   assert.equal(await rosterStatus(teacher, sessions.biology.id, 'student3'), 'present');
+  await context.close();
+});
+
+test('before the WebAssembly has loaded, the answer shows its own address and hydrates there', async () => {
+  await openSessions();
+  const context = await env.browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  const noWasm = (route) => route.abort();
+  await context.route(/\.wasm$/, noWasm);
+  await page.goto(`${env.server.base}/login`);
+  await signInWithForm(page, 'student25', 'student-demo');
+  await page.goto(`${env.server.base}/checkin/${sessions.history.code}`);
+  const [answer] = await Promise.all([
+    page.waitForNavigation(),
+    page.getByRole('button', { name: 'Check in' }).click(),
+  ]);
+  assert.equal(answer.request().method(), 'POST');
+  assert.match(page.url(), /\/checkin\?done=present$/, 'the address bar shows the answer');
+  assert.match(await page.getByTestId('check-in-receipt').textContent(), /checked in: present/);
+
+  // With the WebAssembly back, a reload reads the answer (a GET, not the form again) and hydrates.
+  await context.unroute(/\.wasm$/, noWasm);
+  const [reloaded] = await Promise.all([page.waitForNavigation(), page.reload()]);
+  assert.equal(reloaded.request().method(), 'GET');
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20_000 });
+  assert.match(await page.getByTestId('check-in-receipt').textContent(), /checked in: present/);
   await context.close();
 });
 

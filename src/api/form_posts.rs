@@ -1,7 +1,8 @@
 //! The server side of the plain HTML forms (`api::plain_forms`): each handler reads the
 //! url-encoded body, runs the same server function the hydrated page calls (in the same
 //! reactive context, so it sees the app state, the request and its cookies), and answers
-//! `303 See Other` back to the page.
+//! `303 See Other` back to the page, except the check-in form, which is answered with the page
+//! itself (one round trip less for a phone on a slow link).
 
 use super::auth::login;
 use super::plain_forms::{failure_key, LOGIN_FORM_PATH};
@@ -59,15 +60,27 @@ pub struct CheckInForm {
     w: Option<String>,
 }
 
-/// `POST /checkin`: back to the check-in page with `?done=<status|held|already>` or
-/// `?error=<key>`; a code that parses stays in the address so the student can retry it.
-pub async fn check_in_with_form(State(state): State<AppState>, request: Request) -> Response {
+/// `POST /checkin`: answered with the check-in page at `?done=<status|held|already>` or
+/// `?error=<key>` (a code that parses stays in the address so the student can retry it), which
+/// `render_page` renders; signed out, a `303` to sign-in.
+pub async fn check_in_with_form<F>(
+    state: AppState,
+    request: Request,
+    render_page: impl FnOnce(Request) -> F,
+) -> Response
+where
+    F: Future<Output = Response>,
+{
     let (parts, form) = read_form::<CheckInForm>(&state, request).await;
     let number = |v: &Option<String>| v.as_deref().and_then(|v| v.trim().parse::<i64>().ok());
     let (session, window) = (number(&form.s), number(&form.w));
-    let (answer, options) =
-        run_in_context(&state, parts, check_in(form.code.clone(), session, window)).await;
-    let location = match answer {
+    let (answer, options) = run_in_context(
+        &state,
+        parts.clone(),
+        check_in(form.code.clone(), session, window),
+    )
+    .await;
+    let (address, status) = match answer {
         Ok(receipt) => {
             let done = if receipt.held.is_some() {
                 "held".to_string()
@@ -76,7 +89,7 @@ pub async fn check_in_with_form(State(state): State<AppState>, request: Request)
             } else {
                 receipt.status.as_str().to_string()
             };
-            with_query("/checkin", &[("done", done)])
+            (with_query("/checkin", &[("done", done)]), StatusCode::OK)
         }
         Err(error) => {
             let page = match JoinCode::parse(&form.code) {
@@ -85,13 +98,58 @@ pub async fn check_in_with_form(State(state): State<AppState>, request: Request)
             };
             // Signed out (or the sign-in ended): sign in, then come back to this code.
             if error.kind == crate::error::ErrorKind::Unauthenticated {
-                with_query(LOGIN_FORM_PATH, &[("next", page)])
-            } else {
-                with_query(&page, &[("error", failure_key(&error).to_string())])
+                return see_other(&with_query(LOGIN_FORM_PATH, &[("next", page)]), &options);
             }
+            let status = StatusCode::from_u16(error.kind.status_code())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let address = with_query(&page, &[("error", failure_key(&error).to_string())]);
+            (address, status)
         }
     };
-    see_other(&location, &options)
+    let Some(page_request) = page_request(&parts, &address) else {
+        return see_other(&address, &options);
+    };
+    let mut response = render_page(page_request).await;
+    if response.status() == StatusCode::OK {
+        *response.status_mut() = status;
+    }
+    copy_cookies(&options, response.headers_mut());
+    response
+}
+
+/// The address a form was answered for, in the page request's extensions: the page's head then
+/// puts it in the address bar (`answered_address_script`).
+#[derive(Clone)]
+pub struct AnsweredAddress(String);
+
+/// A `GET` of `address` as this browser (its cookies, language and nonce) would send it.
+fn page_request(parts: &Parts, address: &str) -> Option<Request> {
+    let mut request = Request::new(axum::body::Body::empty());
+    *request.uri_mut() = address.parse().ok()?;
+    *request.version_mut() = parts.version;
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            request.headers_mut().append(name, value.clone());
+        }
+    }
+    *request.extensions_mut() = parts.extensions.clone();
+    request
+        .extensions_mut()
+        .insert(AnsweredAddress(address.to_string()));
+    Some(request)
+}
+
+/// For a page rendered as a form's answer: a script that shows the answer's own address, so the
+/// page hydrates for the address it was rendered at and a reload reads the answer again
+/// instead of sending the form again. The address is built here from known keys and a parsed
+/// code; anything that could end the script is refused all the same.
+pub fn answered_address_script() -> Option<String> {
+    let parts = leptos::prelude::use_context::<Parts>()?;
+    let AnsweredAddress(address) = parts.extensions.get::<AnsweredAddress>()?;
+    if address.contains(['<', '>', '\\', '"']) {
+        return None;
+    }
+    Some(format!("history.replaceState(null,\"\",\"{address}\");"))
 }
 
 #[derive(Deserialize, Default)]
@@ -183,6 +241,11 @@ fn see_other(location: &str, options: &ResponseOptions) -> Response {
     if let Ok(location) = HeaderValue::from_str(location) {
         headers.insert(header::LOCATION, location);
     }
+    copy_cookies(options, headers);
+    response
+}
+
+fn copy_cookies(options: &ResponseOptions, headers: &mut axum::http::HeaderMap) {
     for cookie in options
         .0
         .read()
@@ -192,5 +255,4 @@ fn see_other(location: &str, options: &ResponseOptions) -> Response {
     {
         headers.append(header::SET_COOKIE, cookie.clone());
     }
-    response
 }

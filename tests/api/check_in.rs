@@ -300,3 +300,75 @@ async fn a_snapshot_carries_its_history_and_resumes_past_the_replay_limit() {
     assert!(!recovered);
     app.server.shutdown().await;
 }
+
+/// The plain check-in form (before the WebAssembly): answered with the page itself, one round
+/// trip for a phone on a slow link, with a script that shows the answer's own address.
+#[tokio::test]
+async fn the_check_in_form_is_answered_with_the_page_itself() {
+    let app = spawn_app().await;
+    let (_, code) = app.teacher().await.open_session("Biology 9A", 10).await;
+    let student = app.student(2).await;
+    let post = |code: String| {
+        student
+            .http
+            .post(format!("{}/checkin", app.base))
+            .form(&[("code", code)])
+            .send()
+    };
+
+    let answer = post(code.to_lowercase()).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK, "no redirect to follow");
+    let policy = answer.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let page = answer.text().await.unwrap();
+    assert!(page.contains("checked in: present"), "{page}");
+    let script = r#"history.replaceState(null,"","/checkin?done=present");"#;
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap();
+    assert!(
+        page.contains(&format!(r#"<script nonce="{nonce}">{script}</script>"#)),
+        "the address script runs under the page's policy: {page}"
+    );
+    // A retry marks nothing twice and says so.
+    let again = post(code.clone()).await.unwrap().text().await.unwrap();
+    assert!(again.contains("already checked in"), "{again}");
+
+    // A refusal: its status, its sentence, the typed code kept in the form and the address.
+    let refused = post("ZZZZ99".into()).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("No open session has that code"), "{page}");
+    assert!(page.contains(r#""/checkin/ZZZZ99?error="#), "{page}");
+    assert!(page.contains(r#"value="ZZZZ99""#), "{page}");
+
+    // Signed out: to sign-in, and back to this code after.
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/checkin", app.base))
+        .header("origin", app.base.as_str())
+        .form(&[("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        anonymous.headers()["location"],
+        format!("/login?next=%2Fcheckin%2F{code}").as_str()
+    );
+    // A page asked for plainly carries no address script.
+    let plain = student.http.get(format!("{}/checkin", app.base)).send();
+    assert!(!plain
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("replaceState"));
+}
