@@ -60,8 +60,13 @@ try {
   for (const response of responses) {
     const url = new URL(response.url());
     if (!/\.(wasm|js)$/.test(url.pathname)) continue;
-    const body = await response.body();
-    const entry = { file: url.pathname.split('/').pop(), raw: body.length, brotli: brotli(body) };
+    // The file as built (its URL names it; a body read back from the browser can be gone once
+    // the page has moved on), and what crossed the wire: the build's precompressed copy.
+    const file = url.pathname.split('/pkg/').pop();
+    const body = readFileSync(join(pkg, file));
+    const encoding = (await response.headerValue('content-encoding')) ?? 'identity';
+    const sent = Number(await response.headerValue('content-length'));
+    const entry = { file, raw: body.length, brotli: brotli(body), encoding, sent };
     fetched.push(entry);
     page_bytes.raw += entry.raw;
     page_bytes.brotli += entry.brotli;
@@ -78,6 +83,10 @@ console.log(JSON.stringify({ scenario: 'app_wasm', brotli_bytes: appWasm, ...ver
 let failed = false;
 if (fetched.length === 0) {
   console.error('the check-in page fetched no script or WebAssembly: nothing was measured');
+  failed = true;
+}
+for (const { file, encoding } of fetched.filter((entry) => !['br', 'gzip'].includes(entry.encoding))) {
+  console.error(`${file} was sent uncompressed (${encoding}): the release build's precompressed copy was not served`);
   failed = true;
 }
 if (page_bytes.brotli > CHECK_IN_PAGE_LIMIT) {

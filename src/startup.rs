@@ -22,6 +22,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 
 /// What `build_state` made.
 pub struct Built {
@@ -148,12 +149,23 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             limit_body,
         ))
+        .layer(compress_answers())
         // Outermost: every answer, refusals included, carries the security headers.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security_headers::add_security_headers,
         ))
         .with_state(state)
+}
+
+/// Pages, API answers and CSV exports in brotli or gzip when the browser takes them: a
+/// lecture's dashboard is half a megabyte of HTML, about a twentieth of it compressed, which is
+/// what a phone on school Wi-Fi waits for. The WebAssembly is left to `app_shell::asset`, which
+/// sends the build's precompressed file (compressing 3 MB on every first visit would cost a
+/// core); answers that already have an encoding are passed through as they are.
+fn compress_answers() -> tower_http::compression::CompressionLayer<impl Predicate> {
+    let predicate = DefaultPredicate::new().and(NotForContentType::const_new("application/wasm"));
+    tower_http::compression::CompressionLayer::new().compress_when(predicate)
 }
 
 /// The check-in form, answered with the check-in page rendered here (as its `GET` would be).

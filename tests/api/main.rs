@@ -9,6 +9,7 @@ mod admin_people;
 mod authorization;
 mod authorization_live;
 mod check_in;
+mod compression;
 mod corrections;
 mod crash_notify;
 mod crash_outbox;

@@ -8,7 +8,7 @@
 
 use super::AppState;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::LeptosOptions;
 use sha2::{Digest, Sha256};
@@ -31,7 +31,13 @@ pub struct Bundle {
     pkg_dir: PathBuf,
     /// Paths below the pkg directory, `/`-separated, sorted.
     files: Vec<String>,
+    /// The build's precompressed copies of them (`rollcall.wasm.br`, `….gz`), which a release
+    /// build with `--precompress` writes beside each file.
+    precompressed: Vec<String>,
 }
+
+/// The encodings with a precompressed copy, best first: the file's suffix and its name.
+const PRECOMPRESSED: [(&str, &str); 2] = [(".br", "br"), (".gz", "gzip")];
 
 /// Where a page's scripts and stylesheet come from: `/build/<id>`, the `root` of Leptos'
 /// hydration scripts. Called while rendering a page, where the state is in context.
@@ -53,6 +59,12 @@ impl Bundle {
         list_files(&pkg_dir, "", &mut files);
         // TypeScript declarations are for editors, not browsers.
         files.retain(|file| !file.ends_with(".d.ts"));
+        let (precompressed, mut files): (Vec<String>, Vec<String>) =
+            files.into_iter().partition(|file| {
+                PRECOMPRESSED
+                    .iter()
+                    .any(|(suffix, _)| file.ends_with(suffix))
+            });
         files.sort();
         let mut hash = Sha256::new();
         for file in &files {
@@ -61,7 +73,12 @@ impl Bundle {
             hash.update(std::fs::read(pkg_dir.join(file)).unwrap_or_default());
         }
         let id = hex(&hash.finalize()[..8]);
-        Bundle { id, pkg_dir, files }
+        Bundle {
+            id,
+            pkg_dir,
+            files,
+            precompressed,
+        }
     }
 }
 
@@ -86,9 +103,12 @@ fn hex(bytes: &[u8]) -> String {
 
 /// `GET /build/{build}/pkg/{*file}`: a file of the current bundle, cached for a year (its URL
 /// changes with its content). Another build's file is gone: 404 tells the page to reload.
+/// A precompressed copy is sent when the browser takes its encoding: the WebAssembly is a
+/// quarter of its size in brotli, and nothing compresses it per request.
 pub async fn asset(
     State(state): State<AppState>,
     Path((build, file)): Path<(String, String)>,
+    request_headers: HeaderMap,
 ) -> Response {
     let bundle = &state.bundle;
     if build != bundle.id || !bundle.files.contains(&file) {
@@ -98,11 +118,26 @@ pub async fn asset(
         )
             .into_response();
     }
-    let Ok(bytes) = tokio::fs::read(bundle.pkg_dir.join(&file)).await else {
+    let accepted = request_headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let encoding = PRECOMPRESSED.iter().find(|(suffix, name)| {
+        bundle.precompressed.contains(&format!("{file}{suffix}")) && accepts(accepted, name)
+    });
+    let stored = match encoding {
+        Some((suffix, _)) => format!("{file}{suffix}"),
+        None => file.clone(),
+    };
+    let Ok(bytes) = tokio::fs::read(bundle.pkg_dir.join(&stored)).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
+    if let Some((_, name)) = encoding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(content_type(&file)),
@@ -112,6 +147,21 @@ pub async fn asset(
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     response
+}
+
+/// Whether an `Accept-Encoding` value takes `encoding` (named, or `*`, and not with `q=0`).
+fn accepts(accept_encoding: &str, encoding: &str) -> bool {
+    accept_encoding.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or("");
+        let refused = parts.any(|param| {
+            param
+                .strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        (name.eq_ignore_ascii_case(encoding) || name == "*") && !refused
+    })
 }
 
 fn content_type(file: &str) -> &'static str {
@@ -181,6 +231,29 @@ mod tests {
         assert_ne!(a.id, d.id);
         assert_eq!(a.id.len(), 16);
         assert_eq!(d.files, ["rollcall.js", "snippets/x/inline0.js"]);
+    }
+
+    #[test]
+    fn precompressed_copies_are_not_files_of_their_own() {
+        let (_dir, bundle) = bundle_of(&[
+            ("rollcall.wasm", "w"),
+            ("rollcall.wasm.br", "b"),
+            ("rollcall.wasm.gz", "g"),
+        ]);
+        assert_eq!(bundle.files, ["rollcall.wasm"]);
+        assert_eq!(bundle.precompressed.len(), 2);
+    }
+
+    #[test]
+    fn an_encoding_is_taken_when_named_or_starred_and_not_refused() {
+        assert!(accepts("gzip, deflate, br, zstd", "br"));
+        assert!(accepts("br;q=0.5", "br"));
+        assert!(accepts("*", "gzip"));
+        assert!(accepts("GZIP", "gzip"));
+        assert!(!accepts("gzip", "br"));
+        assert!(!accepts("br;q=0, gzip", "br"));
+        assert!(!accepts("", "br"));
+        assert!(!accepts("brotli", "br"));
     }
 
     #[test]
