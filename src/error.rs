@@ -58,6 +58,13 @@ impl ErrorKind {
             ErrorKind::Internal => 500,
         }
     }
+
+    /// The response status for this kind; every status in `status_code` is a valid one.
+    #[cfg(feature = "ssr")]
+    pub fn http_status(self) -> axum::http::StatusCode {
+        axum::http::StatusCode::from_u16(self.status_code())
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,9 +145,7 @@ impl FromServerFnError for AppError {
     fn ser(&self) -> leptos::server_fn::Bytes {
         #[cfg(feature = "ssr")]
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(status) = axum::http::StatusCode::from_u16(self.kind.status_code()) {
-                response.set_status(status);
-            }
+            response.set_status(self.kind.http_status());
         }
         serde_json::to_vec(self).map(Into::into).unwrap_or_default()
     }
@@ -157,9 +162,7 @@ impl From<sqlx::Error> for AppError {
 #[cfg(feature = "ssr")]
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
-        let status = axum::http::StatusCode::from_u16(self.kind.status_code())
-            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        (status, axum::Json(self)).into_response()
+        (self.kind.http_status(), axum::Json(self)).into_response()
     }
 }
 
@@ -179,25 +182,35 @@ impl From<crate::domain::CheckInRefusal> for AppError {
 #[cfg(test)]
 mod tests {
     use super::ErrorKind;
+    use ErrorKind::*;
+
+    const EVERY_KIND: [ErrorKind; 11] = [
+        BadRequest,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Conflict,
+        TooManyRequests,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        Busy,
+        Network,
+        Internal,
+    ];
 
     #[test]
     fn a_kinds_name_is_the_one_serde_writes() {
-        use ErrorKind::*;
-        for kind in [
-            BadRequest,
-            Unauthenticated,
-            Forbidden,
-            NotFound,
-            Conflict,
-            TooManyRequests,
-            PayloadTooLarge,
-            UnsupportedMediaType,
-            Busy,
-            Network,
-            Internal,
-        ] {
+        for kind in EVERY_KIND {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn every_kind_has_its_own_status_not_the_fallback() {
+        for kind in EVERY_KIND {
+            assert_eq!(kind.http_status().as_u16(), kind.status_code(), "{kind:?}");
         }
     }
 }

@@ -100,8 +100,7 @@ where
             if error.kind == crate::error::ErrorKind::Unauthenticated {
                 return see_other(&with_query(LOGIN_FORM_PATH, &[("next", page)]), &options);
             }
-            let status = StatusCode::from_u16(error.kind.status_code())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status = error.kind.http_status();
             let address = with_query(&page, &[("error", failure_key(&error).to_string())]);
             (address, status)
         }
