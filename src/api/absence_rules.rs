@@ -150,7 +150,6 @@ pub async fn set_guardians(username: String, emails: String) -> Result<Vec<Strin
 pub mod ssr {
     use crate::domain::{Role, Username};
     use crate::error::AppError;
-    use crate::server::notify::email::guardian_address;
 
     /// The student's id by username; 404 for anyone else.
     pub async fn student(username: &str) -> Result<i64, AppError> {
@@ -167,19 +166,7 @@ pub mod ssr {
 
     /// Guardian addresses from a list as people type it, checked, without repeats.
     pub fn guardian_list(text: &str) -> Result<Vec<String>, AppError> {
-        let mut addresses = text
-            .split([',', ';', '\n'])
-            .filter(|part| !part.trim().is_empty())
-            .map(guardian_address)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(AppError::bad_request)?;
-        addresses.sort();
-        addresses.dedup();
-        if addresses.len() > 5 {
-            return Err(AppError::bad_request(
-                "A student can have at most 5 guardian addresses.",
-            ));
-        }
-        Ok(addresses)
+        crate::domain::notify::guardian_addresses(text)
+            .map_err(|problems| AppError::bad_request(problems.join(" ")))
     }
 }

@@ -10,6 +10,8 @@
 
 use super::Role;
 #[cfg(feature = "ssr")]
+pub use planning::*;
+#[cfg(feature = "ssr")]
 pub use reading::*;
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +79,10 @@ pub fn plan_text(plans: &[RowPlan]) -> String {
 #[cfg(feature = "ssr")]
 #[path = "import_read.rs"]
 mod reading;
+
+#[cfg(feature = "ssr")]
+#[path = "import_plan.rs"]
+mod planning;
 
 #[cfg(all(test, feature = "ssr"))]
 #[path = "import_tests.rs"]

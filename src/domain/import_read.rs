@@ -1,9 +1,9 @@
-//! Reading an import file into rows and planning them against the school (server only).
+//! Reading an import file into rows, every problem with its line (server only).
 
 use super::*;
 use crate::domain::password::check_new_password;
 use crate::domain::{parse_display_name, Username};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 const REQUIRED: [&str; 3] = ["username", "display_name", "role"];
 const OPTIONAL: [&str; 3] = ["classes", "password", "guardian_emails"];
@@ -21,7 +21,7 @@ pub struct ImportRow {
     pub guardians: Vec<String>,
 }
 
-fn error(line: u64, message: impl Into<String>) -> LineError {
+pub(super) fn error(line: u64, message: impl Into<String>) -> LineError {
     LineError {
         line,
         message: message.into(),
@@ -235,24 +235,15 @@ fn read_row(line: u64, fields: &HashMap<&str, &str>) -> Result<ImportRow, Vec<Li
             "An admin is not in classes; leave 'classes' empty.",
         ));
     }
-    let mut guardians = Vec::new();
-    for part in get("guardian_emails")
-        .split(';')
-        .filter(|p| !p.trim().is_empty())
-    {
-        match crate::domain::notify::guardian_address(part) {
-            Ok(address) if !guardians.contains(&address) => guardians.push(address),
-            Ok(_) => {}
-            Err(e) => errors.push(error(line, format!("Guardian e-mail: {e}"))),
-        }
-    }
-    guardians.sort();
-    if guardians.len() > 5 {
-        errors.push(error(
-            line,
-            "A student can have at most 5 guardian addresses.",
-        ));
-    }
+    let guardians = crate::domain::notify::guardian_addresses(get("guardian_emails"))
+        .unwrap_or_else(|problems| {
+            errors.extend(
+                problems
+                    .into_iter()
+                    .map(|p| error(line, format!("Guardian e-mail: {p}"))),
+            );
+            Vec::new()
+        });
     if !guardians.is_empty() && role.is_some_and(|role| role != Role::Student) {
         errors.push(error(
             line,
@@ -278,136 +269,5 @@ fn read_row(line: u64, fields: &HashMap<&str, &str>) -> Result<ImportRow, Vec<Li
             guardians,
         }),
         _ => Err(errors),
-    }
-}
-
-/// A person already in the school, as planning needs them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExistingUser {
-    pub id: i64,
-    pub display_name: String,
-    pub role: Role,
-    /// Classes they are enrolled in or teach, by class id.
-    pub classes: HashSet<i64>,
-    /// Their guardians' addresses, sorted.
-    pub guardians: Vec<String>,
-}
-
-/// The school as the import sees it.
-#[derive(Debug, Clone, Default)]
-pub struct School {
-    pub users: HashMap<String, ExistingUser>,
-    /// Class ids by name.
-    pub classes: HashMap<String, i64>,
-}
-
-/// Plans every row against the school; errors (unknown classes, role changes that cannot
-/// happen) carry their line. `acting_admin` may not demote themselves.
-pub fn plan(
-    rows: Vec<ImportRow>,
-    school: &School,
-    acting_admin: &str,
-) -> Result<Vec<RowPlan>, Vec<LineError>> {
-    let mut errors = Vec::new();
-    let mut plans = Vec::new();
-    for row in rows {
-        let mut class_ids = Vec::new();
-        for name in &row.classes {
-            match school.classes.get(name) {
-                Some(id) => class_ids.push((*id, name.clone())),
-                None => errors.push(error(row.line, unknown_class(name, school))),
-            }
-        }
-        let existing = school.users.get(&row.username);
-        let mut changes = Vec::new();
-        if let Some(user) = existing {
-            if user.display_name != row.display_name {
-                changes.push(format!(
-                    "name: {} → {}",
-                    user.display_name, row.display_name
-                ));
-            }
-            if user.role != row.role {
-                if row.username == acting_admin {
-                    errors.push(error(row.line, "You cannot change your own role."));
-                } else if !user.classes.is_empty() {
-                    errors.push(error(
-                        row.line,
-                        format!(
-                            "{} is a {} in classes; a role change must be done by hand after removing them.",
-                            row.username,
-                            user.role.as_str()
-                        ),
-                    ));
-                }
-                changes.push(format!(
-                    "role: {} → {}",
-                    user.role.as_str(),
-                    row.role.as_str()
-                ));
-            }
-        }
-        let member_of = existing.map(|u| &u.classes);
-        let add_classes: Vec<String> = class_ids
-            .into_iter()
-            .filter(|(id, _)| !member_of.is_some_and(|c| c.contains(id)))
-            .map(|(_, name)| name)
-            .collect();
-        let verb = if row.role == Role::Teacher {
-            "teach"
-        } else {
-            "enrol in"
-        };
-        changes.extend(add_classes.iter().map(|c| format!("{verb} {c}")));
-        let set_guardians = (!row.guardians.is_empty()
-            && existing.is_none_or(|user| user.guardians != row.guardians))
-        .then(|| row.guardians.clone());
-        if let Some(guardians) = &set_guardians {
-            changes.push(format!("guardians: {}", guardians.join(", ")));
-        }
-        let action = match (existing, changes.is_empty()) {
-            (None, _) => RowAction::Create,
-            (Some(_), true) => RowAction::Unchanged,
-            (Some(_), false) => RowAction::Update,
-        };
-        plans.push(RowPlan {
-            line: row.line,
-            generated_password: existing.is_none() && row.password.is_none(),
-            username: row.username,
-            display_name: row.display_name,
-            role: row.role,
-            action,
-            changes,
-            add_classes,
-            set_guardians,
-            password: row.password.filter(|_| existing.is_none()),
-        });
-    }
-    if errors.is_empty() {
-        Ok(plans)
-    } else {
-        errors.sort_by_key(|e| e.line);
-        Err(errors)
-    }
-}
-
-fn unknown_class(name: &str, school: &School) -> String {
-    let wanted = name.to_lowercase();
-    // The nearest name by edits (a typo), or one that differs only in case or length.
-    let close = school
-        .classes
-        .keys()
-        .map(|known| (strsim::levenshtein(&known.to_lowercase(), &wanted), known))
-        .filter(|(distance, known)| {
-            *distance <= 2
-                || known.to_lowercase().contains(&wanted)
-                || wanted.contains(&known.to_lowercase())
-        })
-        .min();
-    match close {
-        Some((_, guess)) => {
-            format!("There is no class called '{name}'. Did you mean '{guess}'?")
-        }
-        None => format!("There is no class called '{name}'. Create it first, then import."),
     }
 }

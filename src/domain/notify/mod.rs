@@ -23,6 +23,38 @@ pub fn guardian_address(text: &str) -> Result<String, String> {
     }
 }
 
+/// The most guardian addresses one student may have.
+pub const MAX_GUARDIANS: usize = 5;
+
+/// A student's guardian addresses from a list as people type it (`,`, `;` or one a line),
+/// checked, sorted, without repeats. Every problem is reported, not just the first.
+#[cfg(feature = "ssr")]
+pub fn guardian_addresses(text: &str) -> Result<Vec<String>, Vec<String>> {
+    let mut addresses = Vec::new();
+    let mut problems = Vec::new();
+    for part in text
+        .split([',', ';', '\n'])
+        .filter(|p| !p.trim().is_empty())
+    {
+        match guardian_address(part) {
+            Ok(address) => addresses.push(address),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    addresses.sort();
+    addresses.dedup();
+    if addresses.len() > MAX_GUARDIANS {
+        problems.push(format!(
+            "A student can have at most {MAX_GUARDIANS} guardian addresses."
+        ));
+    }
+    if problems.is_empty() {
+        Ok(addresses)
+    } else {
+        Err(problems)
+    }
+}
+
 use super::Role;
 use serde::{Deserialize, Serialize};
 
@@ -194,6 +226,32 @@ impl NotificationKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn guardian_lists_are_split_checked_and_every_problem_reported() {
+        assert_eq!(
+            guardian_address(" Parent@Example.org ").unwrap(),
+            "parent@example.org"
+        );
+        assert!(guardian_address("not an address").is_err());
+        assert!(guardian_address("a@").is_err());
+        assert_eq!(
+            guardian_addresses("Mum@Example.org; dad@example.org,\nmum@example.org").unwrap(),
+            ["dad@example.org", "mum@example.org"]
+        );
+        assert_eq!(guardian_addresses(" ; ").unwrap(), Vec::<String>::new());
+        let problems = guardian_addresses("a@, ok@example.org; nope").unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        let six = (1..=6)
+            .map(|n| format!("g{n}@example.org"))
+            .collect::<Vec<_>>();
+        let too_many = guardian_addresses(&six.join(";")).unwrap_err();
+        assert_eq!(
+            too_many,
+            ["A student can have at most 5 guardian addresses."]
+        );
+    }
 
     #[test]
     fn kinds_round_trip_and_go_only_to_the_roles_they_concern() {
