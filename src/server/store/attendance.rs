@@ -5,7 +5,6 @@
 use super::check_in_attempts::supersede_holds;
 use super::events::append_event;
 use super::rows::MarkRow;
-use super::sessions::session_in;
 use super::Store;
 use crate::domain::excuse::mark_all_present_changes;
 use crate::domain::{
@@ -35,8 +34,8 @@ impl Store {
     ) -> AppResult<Mark> {
         let _writer = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        self.lock_session(&mut tx, session.id).await?;
-        refuse_if_upcoming(&mut tx, session.id).await?;
+        let locked = self.lock_and_read_session(&mut tx, session.id).await?;
+        refuse_if_upcoming(locked.as_ref())?;
         let student_name = roster_name(&mut tx, session, student_id)
             .await?
             .ok_or_else(|| AppError::not_found(NOT_ON_ROSTER))?;
@@ -74,8 +73,8 @@ impl Store {
     ) -> AppResult<u32> {
         let _writer = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        self.lock_session(&mut tx, session.id).await?;
-        refuse_if_upcoming(&mut tx, session.id).await?;
+        let locked = self.lock_and_read_session(&mut tx, session.id).await?;
+        refuse_if_upcoming(locked.as_ref())?;
         let students: Vec<(i64, String)> = sqlx::query_as(
             "SELECT u.id, u.display_name FROM enrollments e JOIN users u ON u.id = e.student_id \
              WHERE e.class_id = $1 AND u.active = 1 ORDER BY u.id",
@@ -122,14 +121,10 @@ impl Store {
     }
 }
 
-/// 409 while the session is upcoming: nobody can be marked in it yet (the caller holds its
-/// lock).
-pub(super) async fn refuse_if_upcoming(
-    conn: &mut AnyConnection,
-    session_id: SessionId,
-) -> AppResult<()> {
-    let phase = session_in(conn, session_id).await?.map(|s| s.phase());
-    if phase == Some(SessionPhase::Upcoming) {
+/// 409 while the session is upcoming: nobody can be marked in it yet (`session` as read under
+/// its lock).
+pub(super) fn refuse_if_upcoming(session: Option<&ClassSession>) -> AppResult<()> {
+    if session.map(ClassSession::phase) == Some(SessionPhase::Upcoming) {
         return Err(AppError::conflict(
             "This session has not started yet, so nobody can be marked in it.",
         ));

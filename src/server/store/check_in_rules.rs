@@ -49,12 +49,13 @@ impl Store {
     ) -> AppResult<CheckInRules> {
         let _writer = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        self.lock_session(&mut tx, session.id).await?;
-        let closed: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT closed_at_ms FROM class_sessions WHERE id = $1")
-                .bind(session.id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let closed: Option<Option<i64>> = sqlx::query_scalar(&format!(
+            "SELECT closed_at_ms FROM class_sessions WHERE id = $1{}",
+            self.locking_read()
+        ))
+        .bind(session.id)
+        .fetch_optional(&mut *tx)
+        .await?;
         if matches!(closed, Some(Some(_))) {
             return Err(AppError::conflict(
                 "This session is closed: its check-in rules no longer matter.",

@@ -72,12 +72,13 @@ impl Store {
     ) -> sqlx::Result<Option<u32>> {
         let _writer = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        self.lock_session(&mut tx, session_id).await?;
-        let ends_at: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT ends_at_ms FROM class_sessions WHERE id = $1")
-                .bind(session_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let ends_at: Option<Option<i64>> = sqlx::query_scalar(&format!(
+            "SELECT ends_at_ms FROM class_sessions WHERE id = $1{}",
+            self.locking_read()
+        ))
+        .bind(session_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         if !ends_at.is_some_and(still_wanted) {
             return Ok(None);
         }

@@ -241,6 +241,15 @@ impl Store {
         }
     }
 
+    /// What a read of the `class_sessions` row appends to take `lock_session`'s lock in the
+    /// same round trip (` FOR UPDATE` on PostgreSQL, nothing on SQLite).
+    fn locking_read(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        }
+    }
+
     /// Locks a class session's row until the transaction ends (PostgreSQL; SQLite's writer
     /// mutex is already held). Every writer that changes a session's attendance takes this
     /// first, which orders them and rules out deadlocks on the rows and channels after it.
