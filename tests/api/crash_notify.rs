@@ -3,9 +3,9 @@
 //! student ends up told exactly once: none lost (the notifier's place in the school's log moves
 //! in the same transaction as what it wrote), none twice (each notification has a unique key).
 
+use crate::crash_outbox::{teacher_batch, upload_batch};
 use crate::crash_safety::{school, ServerProcess, STUDENTS};
 use crate::helpers::*;
-use serde_json::{json, Value};
 use std::time::Duration;
 
 #[tokio::test]
@@ -15,17 +15,7 @@ async fn killed_while_notifying_every_student_is_told_exactly_once() {
     let school = school(&url).await;
     let log = |n: &str| std::fs::File::create(dir.path().join(n)).unwrap();
     // The teacher's 1,000 marks, sent as one offline batch: each tells its student.
-    let entries: Vec<Value> = school
-        .students
-        .iter()
-        .zip(1u64..)
-        .map(|((student, _), seq)| {
-            json!({ "seq": seq, "mutation_id": format!("mark-{seq}"), "captured_at_ms": 0,
-                    "change": { "kind": "mark", "session_id": school.session_id,
-                                "student_id": student, "status": "absent", "seen_version": null } })
-        })
-        .collect();
-    let body = json!({ "device_id": "teacher-laptop-1", "entries": entries });
+    let body = teacher_batch(&school, "teacher-laptop-1", "absent");
     let db = database(&url).await;
     let told = || async {
         sqlx::query_scalar::<_, i64>(
@@ -36,18 +26,7 @@ async fn killed_while_notifying_every_student_is_told_exactly_once() {
         .unwrap()
     };
 
-    let send = |base: String| {
-        let (body, token) = (body.clone(), school.teacher_token.clone());
-        async move {
-            reqwest::Client::new()
-                .post(format!("{base}/api/sync_outbox"))
-                .bearer_auth(token)
-                .json(&body)
-                .timeout(Duration::from_secs(120))
-                .send()
-                .await
-        }
-    };
+    let send = |base: String| upload_batch(base, school.teacher_token.clone(), body.clone());
 
     let mut server = ServerProcess::start(&url, log("first.log"));
     let mut upload = tokio::spawn(send(server.base()));

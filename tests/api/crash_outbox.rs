@@ -3,19 +3,16 @@
 //! on the same database, and the whole batch is sent again: every entry is applied exactly once,
 //! the ones applied before the kill answer "duplicate", and the device's position is the last.
 
-use crate::crash_safety::{school, ServerProcess, STUDENTS};
+use crate::crash_safety::{school, School, ServerProcess, STUDENTS};
 use crate::helpers::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
 const DEVICE: &str = "teacher-laptop-1";
 
-#[tokio::test]
-async fn killed_mid_batch_every_entry_is_applied_exactly_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(&dir).await;
-    let school = school(&url).await;
-    let log = |n: &str| std::fs::File::create(dir.path().join(n)).unwrap();
+/// The teacher's offline batch from `device`: one mark of `status` for every student of the
+/// school's session, in order.
+pub(crate) fn teacher_batch(school: &School, device: &str, status: &str) -> Value {
     let entries: Vec<Value> = school
         .students
         .iter()
@@ -23,24 +20,36 @@ async fn killed_mid_batch_every_entry_is_applied_exactly_once() {
         .map(|((student, _), seq)| {
             json!({ "seq": seq, "mutation_id": format!("mark-{seq}"), "captured_at_ms": 0,
                     "change": { "kind": "mark", "session_id": school.session_id,
-                                "student_id": student, "status": "present", "seen_version": null } })
+                                "student_id": student, "status": status, "seen_version": null } })
         })
         .collect();
-    let body = json!({ "device_id": DEVICE, "entries": entries });
-    let send = |base: String| {
-        let (body, token) = (body.clone(), school.teacher_token.clone());
-        async move {
-            reqwest::Client::builder()
-                .timeout(Duration::from_secs(120))
-                .build()
-                .unwrap()
-                .post(format!("{base}/api/sync_outbox"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-        }
-    };
+    json!({ "device_id": device, "entries": entries })
+}
+
+/// Sends a batch to `sync_outbox` as `token`; a batch of 1,000 takes a while on a debug build.
+pub(crate) async fn upload_batch(
+    base: String,
+    token: String,
+    body: Value,
+) -> reqwest::Result<reqwest::Response> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()?
+        .post(format!("{base}/api/sync_outbox"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn killed_mid_batch_every_entry_is_applied_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&dir).await;
+    let school = school(&url).await;
+    let log = |n: &str| std::fs::File::create(dir.path().join(n)).unwrap();
+    let body = teacher_batch(&school, DEVICE, "present");
+    let send = |base: String| upload_batch(base, school.teacher_token.clone(), body.clone());
     let db = database(&url).await;
     let position = || async {
         sqlx::query_scalar::<_, i64>("SELECT last_seq FROM outbox_devices WHERE device_id = $1")

@@ -4,6 +4,7 @@
 mod generators;
 mod helpers;
 
+mod absence_warnings;
 mod accounts;
 mod admin_people;
 mod authorization;
