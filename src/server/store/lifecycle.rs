@@ -143,11 +143,12 @@ impl Store {
     ) -> sqlx::Result<u32> {
         let _writer = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        self.lock_session(&mut tx, session_id).await?;
-        let class_id: Option<i64> = sqlx::query_scalar(
+        // The lock in the read: PostgreSQL checks the condition again on the row it locked.
+        let class_id: Option<i64> = sqlx::query_scalar(&format!(
             "SELECT class_id FROM class_sessions \
-             WHERE id = $1 AND is_open = 0 AND closed_at_ms IS NULL",
-        )
+             WHERE id = $1 AND is_open = 0 AND closed_at_ms IS NULL{}",
+            self.locking_read()
+        ))
         .bind(session_id)
         .fetch_optional(&mut *tx)
         .await?;
