@@ -165,6 +165,52 @@ async fn broken_files_are_refused_with_their_lines_and_write_nothing() {
 }
 
 #[tokio::test]
+async fn guardian_cells_take_semicolons_or_commas_and_at_most_five() {
+    let app = spawn_app().await;
+    let admin = app.token("admin", "admin-demo").await;
+    let csv = b"username,display_name,role,classes,guardian_emails\n\
+        ana,Ana,student,Biology 9A,\"Mum@Example.org, dad@example.org;mum@example.org\"\n"
+        .to_vec();
+    let plan = preview(&app, &admin, &csv).await;
+    assert_eq!(plan["ok"], true, "{}", plan["errors"]);
+    let (status, result) = apply(&app, &admin, &csv, plan["digest"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    let admin_client = app.login("admin", "admin-demo").await;
+    let guardians = admin_client
+        .ok("guardians", serde_json::json!({ "username": "ana" }))
+        .await;
+    assert_eq!(
+        guardians,
+        serde_json::json!(["dad@example.org", "mum@example.org"]),
+        "lower-cased, sorted, without the repeat"
+    );
+
+    let six = (1..=6)
+        .map(|n| format!("g{n}@example.org"))
+        .collect::<Vec<_>>()
+        .join(";");
+    let csv = format!(
+        "username,display_name,role,guardian_emails\nbo,Bo,student,{six}\ncy,Cy,student,not-an-address\n"
+    );
+    let plan = preview(&app, &admin, csv.as_bytes()).await;
+    assert_eq!(plan["ok"], false);
+    let errors = plan["errors"].as_array().unwrap();
+    assert_eq!(errors[0]["line"], 2, "{errors:?}");
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains("at most 5"),
+        "{errors:?}"
+    );
+    assert_eq!(errors[1]["line"], 3, "{errors:?}");
+    assert!(
+        errors[1]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Guardian e-mail"),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test]
 async fn only_admins_and_this_sites_pages_may_import() {
     let app = spawn_app().await;
     let teacher = app.token("rivera", "teacher-demo").await;

@@ -12,6 +12,9 @@ pub mod quiet_hours;
 
 pub use inbox::{InboxRead, Notice};
 
+use super::Role;
+use serde::{Deserialize, Serialize};
+
 /// A guardian address as an import or an admin gives it, checked and lower-cased (server
 /// only: the check is lettre's, the same the mail is sent with).
 #[cfg(feature = "ssr")]
@@ -54,9 +57,6 @@ pub fn guardian_addresses(text: &str) -> Result<Vec<String>, Vec<String>> {
         Err(problems)
     }
 }
-
-use super::Role;
-use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
