@@ -26,6 +26,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let answered = crate::api::form_posts::answered_address_script();
     #[cfg(not(feature = "ssr"))]
     let answered: Option<String> = None;
+    // A check-in page loads its WebAssembly itself, later on a slow link (see the function).
+    #[cfg(feature = "ssr")]
+    let check_in_loader = crate::server::app_shell::check_in_loader(&options, &root);
+    #[cfg(not(feature = "ssr"))]
+    let check_in_loader: Option<String> = None;
+    let hydration = match check_in_loader {
+        Some(script) => {
+            // A classic script: it runs before the body is drawn, so the page never shows a
+            // connection that is not coming yet.
+            view! { <script nonce=use_nonce() inner_html=script></script> }.into_any()
+        }
+        None => view! { <HydrationScripts options=options.clone() root/> }.into_any(),
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -36,7 +49,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Before the hydration script (a module, so it runs later): see the function.
                 {answered.map(|script| view! { <script nonce=use_nonce() inner_html=script></script> })}
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options root/>
+                {hydration}
                 <link id="leptos" rel="stylesheet" href=stylesheet/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="manifest" href="/manifest.webmanifest"/>

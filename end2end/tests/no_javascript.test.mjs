@@ -140,3 +140,72 @@ test("with JavaScript off, the teacher's mark buttons mark and come back to the 
   assert.equal(await rosterStatus(teacher, sessions.biology.id, 'student4'), 'not_marked');
   await context.close();
 });
+
+/** A phone on a slow link (DevTools' emulation, which the page reads in `navigator.connection`):
+ * 500 ms more per request is "3g" to the browser, while the bytes still come fast. */
+async function slowLinkPhone(username) {
+  const context = await env.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const signIn = await context.request.post(`${env.server.base}/api/login`, {
+    data: { username, password: 'student-demo' },
+    headers: { origin: env.server.base },
+  });
+  assert.ok(signIn.ok(), `sign-in ${username}: ${signIn.status()}`);
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 500,
+    downloadThroughput: 50_000_000,
+    uploadThroughput: 50_000_000,
+  });
+  const bundle = [];
+  page.on('request', (request) => {
+    if (/\/pkg\/.*\.(wasm|js)$/.test(new URL(request.url()).pathname)) bundle.push(request.url());
+  });
+  return { context, page, bundle };
+}
+
+test('on a slow link the check-in page leaves the WebAssembly until the check-in is done', async () => {
+  await openSessions();
+  const { context, page, bundle } = await slowLinkPhone('student5');
+  await page.goto(`${env.server.base}/checkin/${sessions.biology.code}`);
+  await page.waitForLoadState('networkidle');
+  assert.equal(await page.evaluate(() => navigator.connection.effectiveType), '3g');
+  assert.deepEqual(bundle, [], 'no script or WebAssembly of the bundle before the check-in');
+  assert.ok(await page.getByText('Not live: reload to see changes').isVisible(), 'says it is not live');
+  assert.equal(await page.getByTestId('connection-status').isVisible(), false, 'no connection that is not coming');
+  await screenshot(page, 'slow-link-check-in-phone');
+
+  // Typing in the form does not start it either; the check-in is the plain form's.
+  await page.fill('input[name=code]', sessions.biology.code.toLowerCase());
+  assert.deepEqual(bundle, []);
+  const [answer] = await Promise.all([
+    page.waitForNavigation(),
+    page.getByRole('button', { name: 'Check in' }).click(),
+  ]);
+  assert.equal(answer.request().method(), 'POST');
+  assert.match(await page.getByTestId('check-in-receipt').textContent(), /checked in: present/);
+  // The answer's page is live: it loads the bundle and hydrates.
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  assert.ok(bundle.some((url) => url.endsWith('.wasm')), 'the WebAssembly came after the check-in');
+  assert.equal(await page.getByTestId('connection-status').isVisible(), true);
+  await context.close();
+});
+
+test('on a slow link, touching the check-in page anywhere else starts the WebAssembly', async () => {
+  await openSessions();
+  const { context, page, bundle } = await slowLinkPhone('student6');
+  await page.goto(`${env.server.base}/checkin/${sessions.biology.code}`);
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(bundle, []);
+  await page.getByRole('heading', { name: 'My recent attendance' }).click();
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  assert.ok(bundle.some((url) => url.endsWith('.wasm')));
+  // Hydrated, the same button checks in without leaving the page.
+  await page.getByRole('button', { name: 'Check in' }).click();
+  assert.match(await page.getByTestId('check-in-receipt').textContent(), /checked in: present/);
+  assert.equal(await page.getByTestId('check-in-receipt').getAttribute('data-status'), 'present');
+  assert.match(page.url(), new RegExp(`/checkin/${sessions.biology.code}$`), 'no form post: the page stayed');
+  await context.close();
+});

@@ -283,7 +283,7 @@ test('a new build replaces the old one: no stale WebAssembly, no hydration misma
   await page.goto(`${env.server.base}/checkin`);
   await hydrated(page);
   await keptOffline(page, '/checkin');
-  const buildOf = () => page.evaluate(() => document.querySelector('link[rel=modulepreload]').href.match(/\/build\/([0-9a-f]+)\//)[1]);
+  const buildOf = () => page.evaluate(() => document.querySelector('link#leptos').href.match(/\/build\/([0-9a-f]+)\//)[1]);
   const assets = () => page.evaluate(async () => (await caches.keys()).filter((n) => n.startsWith('rollcall-assets-')));
   const a = await buildOf();
   assert.deepEqual(await assets(), [`rollcall-assets-${a}`]);

@@ -6,6 +6,9 @@
 //! WebAssembly: its URLs differ, a new build brings a new worker (its script differs), and the
 //! new worker drops the old caches (docs/protocol.md, "The app shell").
 
+mod check_in_loader;
+pub use check_in_loader::check_in_loader;
+
 use super::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
