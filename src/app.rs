@@ -26,7 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let answered = crate::api::form_posts::answered_address_script();
     #[cfg(not(feature = "ssr"))]
     let answered: Option<String> = None;
-    // A check-in page loads its WebAssembly itself, later on a slow link (see the function).
+    // The sign-in and check-in pages load their WebAssembly themselves, later on a slow link.
     #[cfg(feature = "ssr")]
     let check_in_loader = crate::server::app_shell::check_in_loader(&options, &root);
     #[cfg(not(feature = "ssr"))]

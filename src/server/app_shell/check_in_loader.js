@@ -1,8 +1,9 @@
-// The check-in page's own loader, in place of Leptos' hydration script (check_in_loader.rs).
-// On a slow connection the check-in form works as a plain form, so the WebAssembly waits
-// until the check-in is done instead of sharing the link with it: the answer's page hydrates.
-// It starts at once when the connection is fast or a service worker has the bundle in its
-// cache, and as soon as the student does anything on the page other than check in.
+// The loader of the sign-in and check-in pages, in place of Leptos' hydration script
+// (check_in_loader.rs). On a slow connection their forms work as plain forms, so the
+// WebAssembly waits until the check-in is done instead of sharing the link with it: the
+// answer's page hydrates. It starts at once when the connection is fast or a service worker
+// has the bundle in its cache, and as soon as the person does anything on the page other than
+// fill in and send its form.
 (function (js, wasm) {
   let started = false;
   const start = () => {
@@ -19,7 +20,7 @@
   }
   document.documentElement.dataset.hydration = "after-check-in";
   const elsewhere = (event) => {
-    const form = event.target.closest && event.target.closest('form[action="/checkin"]');
+    const form = event.target.closest && event.target.closest('form[method="post"]');
     if (!form) start();
   };
   for (const type of ["pointerdown", "keydown"]) {

@@ -1,18 +1,23 @@
-//! The check-in page's loader: a student on a slow link should not download 0.8 MB of
-//! WebAssembly while their check-in is on its way, since the form works without it.
+//! The loader of the pages on a student's way to a check-in (the sign-in page, the check-in
+//! page): on a slow link they should not download 0.8 MB of WebAssembly while the sign-in and
+//! the check-in are on their way, since their forms work without it.
 //!
-//! Every other page (and the check-in page on a fast link, or with the bundle cached by the
-//! service worker) hydrates as Leptos' `HydrationScripts` would; the script decides in the
-//! browser from `navigator.connection` (docs/benchmarks.md, "A phone on slow 3G").
+//! Every other page (and these on a fast link, or with the bundle cached by the service
+//! worker) hydrates as Leptos' `HydrationScripts` would; the script decides in the browser
+//! from `navigator.connection` (docs/benchmarks.md, "A phone on slow 3G").
 
 use axum::http::request::Parts;
 use leptos::prelude::LeptosOptions;
 
 const LOADER: &str = include_str!("check_in_loader.js");
 
-/// Whether the page at `path?query` is a check-in page before its check-in: `/checkin` or a QR
-/// link `/checkin/<code>`, not the answer of a check-in that went through (`?done=…`).
+/// Whether the page at `path?query` is on the way to a check-in: the sign-in page, or a
+/// check-in page before its check-in (`/checkin` or a QR link `/checkin/<code>`, not the
+/// answer of a check-in that went through, `?done=…`).
 pub fn waits_for_check_in(path: &str, query: Option<&str>) -> bool {
+    if path == "/login" {
+        return true;
+    }
     let is_check_in = path == "/checkin"
         || path
             .strip_prefix("/checkin/")
@@ -24,7 +29,7 @@ pub fn waits_for_check_in(path: &str, query: Option<&str>) -> bool {
     is_check_in && !done
 }
 
-/// The loader for the page being rendered, when it is a check-in page before its check-in;
+/// The loader for the page being rendered, when it is on the way to a check-in;
 /// `root` is where the bundle's URLs start (`asset_root`).
 pub fn check_in_loader(options: &LeptosOptions, root: &str) -> Option<String> {
     let parts = leptos::prelude::use_context::<Parts>()?;
@@ -68,6 +73,8 @@ mod tests {
         assert!(!waits_for_check_in("/checkins", None));
         assert!(!waits_for_check_in("/teacher/sessions/4", None));
         assert!(!waits_for_check_in("/", None));
+        assert!(waits_for_check_in("/login", Some("next=/checkin/K7QM2X")));
+        assert!(!waits_for_check_in("/login/x", None));
     }
 
     #[test]
