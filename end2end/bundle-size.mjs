@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants } from 'node:zlib';
-import { startServer, launchBrowser, openSession } from './tests/harness.mjs';
+import { startServer, launchBrowser, openSession, signInContext, NETWORK_PRESETS } from './tests/harness.mjs';
 
 // In brotli bytes (quality 11, as served pre-compressed or by a CDN). The targets are where the
 // bundle must get to (docs/benchmarks.md says by how much it misses them); the limits are what
@@ -24,8 +24,6 @@ const CHECK_IN_PAGE_LIMIT = 857_500;
 // On slow 3G the check-in page's budget is enforced as it stands: what it fetches of the bundle
 // between opening the QR link and the check-in's answer.
 const SLOW_LINK_LIMIT = CHECK_IN_PAGE_TARGET;
-// DevTools' slow 3G preset (bytes per second, ms).
-const SLOW_3G = { offline: false, latency: 2000, downloadThroughput: 50_000, uploadThroughput: 50_000 };
 
 const brotli = (bytes) =>
   brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
@@ -95,15 +93,11 @@ try {
   // before the check-in's form was sent. The answer's page then loads the bundle (not counted).
   const again = await openSession(server.base, 'okafor', 'History 9C');
   const slowContext = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
-  const signIn = await slowContext.request.post(`${server.base}/api/login`, {
-    data: { username: 'student25', password: 'student-demo' },
-    headers: { origin: server.base },
-  });
-  if (!signIn.ok()) throw new Error(`sign-in student25: ${signIn.status()}`);
+  await signInContext(slowContext, server.base, 'student25');
   const phone = await slowContext.newPage();
   const cdp = await slowContext.newCDPSession(phone);
   await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', SLOW_3G);
+  await cdp.send('Network.emulateNetworkConditions', NETWORK_PRESETS.slow_3g);
   let posted = false;
   phone.on('request', (request) => {
     const path = new URL(request.url()).pathname;

@@ -14,13 +14,7 @@
 //                      touches the page's heading as soon as it shows);
 //   hydrated_check_in_ms  waiting for hydration, then tapping: what a check-in cost before the
 //                      form worked without the WebAssembly.
-import { startServer, launchBrowser, openSession, apiToken, api } from './tests/harness.mjs';
-
-// Chrome DevTools' presets (throughput in bytes per second, latency in ms).
-const PROFILES = {
-  slow_3g: { latency: 2000, downloadThroughput: ((500 * 1000) / 8) * 0.8, uploadThroughput: ((500 * 1000) / 8) * 0.8 },
-  fast_3g: { latency: 562.5, downloadThroughput: ((1.6 * 1000 * 1000) / 8) * 0.9, uploadThroughput: ((750 * 1000) / 8) * 0.9 },
-};
+import { startServer, launchBrowser, openSession, apiToken, api, signInContext, NETWORK_PRESETS as PROFILES } from './tests/harness.mjs';
 const CPU_SLOWDOWN = 4;
 const runs = Math.min(Number(process.argv[2] || 3), 4);
 const LONG = { timeout: 120_000 };
@@ -82,11 +76,7 @@ try {
 /** A fresh browser profile, signed in over the API (into its cookie jar), nothing loaded. */
 async function signedInPhone(username) {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
-  const signIn = await context.request.post(`${server.base}/api/login`, {
-    data: { username, password: 'student-demo' },
-    headers: { origin: server.base },
-  });
-  if (!signIn.ok()) throw new Error(`sign-in ${username}: ${signIn.status()}`);
+  await signInContext(context, server.base, username);
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
@@ -94,7 +84,7 @@ async function signedInPhone(username) {
 }
 
 async function throttle({ cdp }, network) {
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, ...network });
+  await cdp.send('Network.emulateNetworkConditions', network);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
 }
 

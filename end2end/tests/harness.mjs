@@ -155,6 +155,23 @@ export async function apiToken(base, username, password) {
   return (await res.json()).token;
 }
 
+/** Signs a browser context in over the API: its cookie jar gets the session cookie, as after the
+ * sign-in form, without loading any page. */
+export async function signInContext(context, base, username, password = 'student-demo') {
+  const res = await context.request.post(`${base}/api/login`, {
+    data: { username, password },
+    headers: { origin: base },
+  });
+  if (!res.ok()) throw new Error(`sign-in ${username}: ${res.status()}`);
+}
+
+/** Chrome DevTools' network presets for `Network.emulateNetworkConditions` (bytes per second,
+ * ms). */
+export const NETWORK_PRESETS = {
+  slow_3g: { offline: false, latency: 2000, downloadThroughput: ((500 * 1000) / 8) * 0.8, uploadThroughput: ((500 * 1000) / 8) * 0.8 },
+  fast_3g: { offline: false, latency: 562.5, downloadThroughput: ((1.6 * 1000 * 1000) / 8) * 0.9, uploadThroughput: ((750 * 1000) / 8) * 0.9 },
+};
+
 /** Calls a server function as `token`. */
 export async function api(base, token, fn, body = {}) {
   const res = await fetch(`${base}/api/${fn}`, {

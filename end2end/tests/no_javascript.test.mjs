@@ -2,7 +2,7 @@
 // teacher's mark buttons are plain HTML forms answered by the server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, openSession, apiToken, api, screenshot } from './harness.mjs';
+import { useServerAndBrowser, openSession, apiToken, api, screenshot, signInContext } from './harness.mjs';
 
 const env = useServerAndBrowser();
 const sessions = {};
@@ -145,13 +145,7 @@ test("with JavaScript off, the teacher's mark buttons mark and come back to the 
  * 500 ms more per request is "3g" to the browser, while the bytes still come fast. */
 async function slowLinkPhone(username) {
   const context = await env.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
-  if (username) {
-    const signIn = await context.request.post(`${env.server.base}/api/login`, {
-      data: { username, password: 'student-demo' },
-      headers: { origin: env.server.base },
-    });
-    assert.ok(signIn.ok(), `sign-in ${username}: ${signIn.status()}`);
-  }
+  if (username) await signInContext(context, env.server.base, username);
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');

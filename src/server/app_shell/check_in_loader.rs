@@ -14,7 +14,7 @@ const LOADER: &str = include_str!("check_in_loader.js");
 /// Whether the page at `path?query` is on the way to a check-in: the sign-in page, or a
 /// check-in page before its check-in (`/checkin` or a QR link `/checkin/<code>`, not the
 /// answer of a check-in that went through, `?done=…`).
-pub fn waits_for_check_in(path: &str, query: Option<&str>) -> bool {
+pub fn on_the_way_to_check_in(path: &str, query: Option<&str>) -> bool {
     if path == "/login" {
         return true;
     }
@@ -33,7 +33,7 @@ pub fn waits_for_check_in(path: &str, query: Option<&str>) -> bool {
 /// `root` is where the bundle's URLs start (`asset_root`).
 pub fn check_in_loader(options: &LeptosOptions, root: &str) -> Option<String> {
     let parts = leptos::prelude::use_context::<Parts>()?;
-    if !waits_for_check_in(parts.uri.path(), parts.uri.query()) {
+    if !on_the_way_to_check_in(parts.uri.path(), parts.uri.query()) {
         return None;
     }
     let (js, wasm) = bundle_urls(options, root);
@@ -63,18 +63,24 @@ mod tests {
 
     #[test]
     fn only_check_in_pages_before_their_check_in_wait() {
-        assert!(waits_for_check_in("/checkin", None));
-        assert!(waits_for_check_in("/checkin/K7QM2X", Some("s=4&w=17")));
-        assert!(waits_for_check_in("/checkin/K7QM2X", Some("error=expired")));
-        assert!(!waits_for_check_in("/checkin", Some("done=present")));
-        assert!(!waits_for_check_in("/checkin", Some("x=1&done")));
-        assert!(!waits_for_check_in("/checkin/", None));
-        assert!(!waits_for_check_in("/checkin/K7/x", None));
-        assert!(!waits_for_check_in("/checkins", None));
-        assert!(!waits_for_check_in("/teacher/sessions/4", None));
-        assert!(!waits_for_check_in("/", None));
-        assert!(waits_for_check_in("/login", Some("next=/checkin/K7QM2X")));
-        assert!(!waits_for_check_in("/login/x", None));
+        assert!(on_the_way_to_check_in("/checkin", None));
+        assert!(on_the_way_to_check_in("/checkin/K7QM2X", Some("s=4&w=17")));
+        assert!(on_the_way_to_check_in(
+            "/checkin/K7QM2X",
+            Some("error=expired")
+        ));
+        assert!(!on_the_way_to_check_in("/checkin", Some("done=present")));
+        assert!(!on_the_way_to_check_in("/checkin", Some("x=1&done")));
+        assert!(!on_the_way_to_check_in("/checkin/", None));
+        assert!(!on_the_way_to_check_in("/checkin/K7/x", None));
+        assert!(!on_the_way_to_check_in("/checkins", None));
+        assert!(!on_the_way_to_check_in("/teacher/sessions/4", None));
+        assert!(!on_the_way_to_check_in("/", None));
+        assert!(on_the_way_to_check_in(
+            "/login",
+            Some("next=/checkin/K7QM2X")
+        ));
+        assert!(!on_the_way_to_check_in("/login/x", None));
     }
 
     #[test]
